@@ -1,0 +1,59 @@
+"""``vibeplot ask``: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option("--stack", "-s", default=None, help="Analysis stack (see `vibeplot stacks`). [default: uproot_opendata]")
+@click.option("--model", "-m", default=None,
+              help="litellm model string (openai/gpt-5-mini, anthropic/..., ollama/...), or `reference` "
+                   "for the curated offline solutions. Default: $VIBEPLOT_MODEL or the config file.")
+@click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible or local model server.")
+@click.option("--dataset", "-d", default=None, help="A local ROOT file, or a dataset phrase. Default: the embedded ADL sample.")
+@click.option("--max-iterations", "-n", type=click.IntRange(1, 20), default=None, help="Attempts before giving up. [default: 3]")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where run directories go. [default: ./vibeplot-runs]")
+@click.option("--no-cache", is_flag=True, help="Do not use the on-disk LLM response cache.")
+@click.option("--timeout", type=click.FloatRange(1), default=600.0, show_default=True, help="Wall-clock seconds per script run.")
+@click.option("--memory-mb", type=click.IntRange(64), default=4096, show_default=True, help="Resident memory cap per script run.")
+def ask(question, stack, model, api_base, dataset, max_iterations, out, no_cache, timeout, memory_mb):
+    """Turn QUESTION into a plot: ask the model for code, run it, fix it until it works.
+
+    \b
+    Example:
+      vibeplot ask --model reference "Plot the missing transverse energy of all events"
+    """
+    from vibeplot.core import config
+    from vibeplot.core.errors import ConfigError, EXIT_NO_PLOT
+    from vibeplot.core.loop import AskOptions
+    from vibeplot.core.sandbox import Limits
+
+    from ._show import console, run_with_status, summary
+
+    model = config.setting("model", model)
+    if not model:
+        raise ConfigError(
+            "no model chosen",
+            hint="pass --model (e.g. openai/gpt-5-mini, ollama/llama3, or reference), "
+                 "set VIBEPLOT_MODEL, or put model = \"...\" in " + str(config.config_path()),
+        )
+    opts = AskOptions(
+        question=" ".join(question),
+        stack=config.setting("stack", stack, config.DEFAULT_STACK),
+        model=model,
+        api_base=config.setting("api_base", api_base),
+        dataset=dataset,
+        max_iterations=int(config.setting("max_iterations", max_iterations, 3)),
+        out=out or Path(config.setting("out", None, "vibeplot-runs")),
+        use_cache=not no_cache,
+        limits=Limits(timeout=timeout, memory_mb=memory_mb),
+    )
+    result = run_with_status(opts)
+    summary(result)
+    if result.outcome != "plot":
+        raise SystemExit(EXIT_NO_PLOT)

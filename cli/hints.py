@@ -1,0 +1,25 @@
+"""``vibeplot hints``: see exactly what the model is told."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def hints():
+    """Show the prompts and hint bricks of a stack."""
+
+
+@hints.command("show")
+@click.option("--stack", "-s", default="uproot_opendata", show_default=True)
+@click.option("--dataset", "-d", default=None, help="A local ROOT file or dataset phrase (default: the embedded sample).")
+@click.argument("question", nargs=-1)
+def show(stack, dataset, question):
+    """Print the exact first prompt that would be sent for QUESTION."""
+    from vibeplot.core import plugins, prompt
+    from vibeplot.core.loop import AskOptions, choose_dataset
+
+    text = " ".join(question) or "Plot the missing transverse energy of all events."
+    st = plugins.get_stack(stack)
+    ds, _ = choose_dataset(AskOptions(question=text, stack=stack, dataset=dataset), st)
+    click.echo(prompt.first_prompt(st, ds, text).text, nl=False)

@@ -1,0 +1,54 @@
+"""Entry point of the ``vibeplot`` command."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import ask, datasets, hints, stacks
+
+
+class VibeplotGroup(click.Group):
+    """Turns vibeplot's own errors into one clear line and a documented exit code."""
+
+    def invoke(self, ctx):
+        from vibeplot.core.errors import EXIT_INTERRUPTED, VibeplotError
+
+        try:
+            return super().invoke(ctx)
+        except VibeplotError as err:
+            click.secho(f"Error: {err}", fg="red", err=True)
+            if err.hint:
+                click.echo(f"  {err.hint}", err=True)
+            ctx.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=VibeplotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vibeplot")
+def cli():
+    """Ask for a HEP plot in English; get analysis code that ran and its PNG.
+
+    \b
+    Exit codes: 0 a plot was made, 1 no plot after all attempts (or the model
+    declined), 2 usage or configuration error, 130 interrupted.
+    """
+
+
+cli.add_command(ask.ask)
+cli.add_command(stacks.stacks)
+cli.add_command(hints.hints)
+cli.add_command(datasets.datasets)
+
+
+def main() -> None:
+    from vibeplot.core import plugins
+
+    try:
+        plugins.add_commands(cli)
+    except Exception as err:  # a broken third-party plugin must not take the CLI down
+        click.secho(f"Warning: a plugin failed to add its commands: {err}", fg="yellow", err=True)
+    sys.exit(cli.main(standalone_mode=True))

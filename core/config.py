@@ -1,0 +1,59 @@
+"""User settings: where files go and which model/stack is the default.
+
+Precedence for every setting: command-line option, then environment
+variable, then the config file, then the built-in default.
+
+* config file: ``$VIBEPLOT_CONFIG`` or ``<user config dir>/vibeplot/config.toml``::
+
+      model = "openai/gpt-5-mini"
+      api_base = "http://localhost:11434"   # optional
+      stack = "uproot_opendata"
+      max_iterations = 3
+
+* ``VIBEPLOT_MODEL``, ``VIBEPLOT_STACK``: default model and stack.
+* ``VIBEPLOT_CACHE_DIR``: the embedded sample, the LLM response cache and the
+  sandbox's home (default: the user cache dir, e.g. ``~/.cache/vibeplot``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tomllib
+from pathlib import Path
+
+import platformdirs
+
+from .errors import ConfigError
+
+DEFAULT_STACK = "uproot_opendata"
+
+
+def cache_dir() -> Path:
+    path = Path(os.environ.get("VIBEPLOT_CACHE_DIR") or platformdirs.user_cache_dir("vibeplot"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("VIBEPLOT_CONFIG") or Path(platformdirs.user_config_dir("vibeplot")) / "config.toml")
+
+
+@functools.cache
+def _file_settings(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError) as err:
+        raise ConfigError(f"cannot read the config file {path}: {err}") from None
+
+
+def setting(name: str, cli_value=None, default=None):
+    """Resolve ``name`` from the CLI value, ``VIBEPLOT_<NAME>``, the config file, or ``default``."""
+    if cli_value is not None:
+        return cli_value
+    env = os.environ.get(f"VIBEPLOT_{name.upper()}")
+    if env:
+        return env
+    return _file_settings(config_path()).get(name, default)

@@ -1,0 +1,32 @@
+"""Errors that end a command with a clear message and a documented exit code.
+
+Exit codes (also in README.md):
+
+* 0 — a plot was made
+* 1 — no plot after all attempts (script failures, policy failures, or the model declined)
+* 2 — usage or configuration error (unknown stack, missing credentials, bad input)
+* 130 — interrupted (Ctrl-C)
+"""
+
+EXIT_OK = 0
+EXIT_NO_PLOT = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class VibeplotError(Exception):
+    """A problem the user can fix; printed as one line, never as a traceback."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+class ConfigError(VibeplotError):
+    """Bad configuration: unknown stack or model, missing credentials, bad option."""
+
+
+class DatasetError(VibeplotError):
+    """A dataset phrase could not be resolved, or the stack cannot read it."""

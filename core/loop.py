@@ -1,0 +1,164 @@
+"""The ask loop: question → dataset → prompt → model → code → policies → sandbox → plots → record.
+
+>>> result = ask(AskOptions(question="Plot the missing ET of all events", model="reference"))  # doctest: +SKIP
+>>> result.outcome, [p.name for p in result.plots]                                              # doctest: +SKIP
+('plot', ['met.png'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import __version__, config, extract, plugins, policies, prompt, questions, reference, sandbox
+from .datasets import Dataset, ResolveContext, from_path, resolve_one
+from .errors import DatasetError, VibeplotError
+from .llm import REFERENCE_MODEL
+from .record import RunRecord
+from .stack import Failure
+
+
+@dataclass
+class AskOptions:
+    question: str
+    stack: str = config.DEFAULT_STACK
+    model: str = REFERENCE_MODEL
+    api_base: str | None = None
+    dataset: str | None = None
+    max_iterations: int = 3
+    out: Path = Path("vibeplot-runs")
+    use_cache: bool = True
+    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+
+
+@dataclass
+class AskResult:
+    outcome: str  # "plot", "no-plot", "declined"
+    message: str
+    run_dir: Path
+    plots: list[Path]
+    manifest: dict
+
+
+Status = Callable[[str], None]
+
+DEFAULT_DATASET_PHRASE = "adl sample"
+
+
+def choose_dataset(opts: AskOptions, stack) -> tuple[Dataset, dict]:
+    """The dataset to use and how it was chosen (recorded in run.json)."""
+    context = ResolveContext(stack=stack.name)
+    if opts.dataset and Path(opts.dataset).expanduser().exists():
+        ds, why = from_path(opts.dataset), "a local file given with --dataset"
+    elif opts.dataset:
+        ds, why = resolve_one(opts.dataset, context), f"resolved from --dataset {opts.dataset!r}"
+    else:
+        known = questions.match(opts.question)
+        phrase = known.dataset if known and known.dataset else DEFAULT_DATASET_PHRASE
+        ds = resolve_one(phrase, context)
+        why = f"benchmark question {known.id}'s dataset" if known else "no dataset named: the default sample"
+    if stack.formats and ds.format not in stack.formats:
+        raise DatasetError(
+            f"the {stack.name} stack cannot read {ds.name} (format {ds.format})",
+            hint=f"it reads: {', '.join(stack.formats)}; pick another stack with --stack",
+        )
+    return ds, {"name": ds.name, "why": why}
+
+
+def _ask_model(opts: AskOptions, stack, ds: Dataset, messages: list[dict]):
+    if opts.model == REFERENCE_MODEL:
+        return reference.answer(opts.question, stack, ds)
+    from . import llm
+
+    return llm.complete(opts.model, messages, api_base=opts.api_base, use_cache=opts.use_cache)
+
+
+def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
+    stack = plugins.get_stack(opts.stack)
+    ds, resolution = choose_dataset(opts, stack)
+    if opts.model == REFERENCE_MODEL:
+        reference.answer(opts.question, stack, ds)  # refuses unknown questions before any work
+    else:
+        from . import llm
+
+        llm.check_credentials(opts.model, api_base=opts.api_base)
+    if ds.prepare:
+        status(f"preparing dataset {ds.name}")
+        ds.prepare()
+    known = questions.match(opts.question)
+    first = prompt.first_prompt(stack, ds, opts.question)
+    record = RunRecord(opts.out, opts.question, {
+        "vibeplot_version": __version__,
+        "question_id": known.id if known else None,
+        "stack": stack.name,
+        "stack_source": stack.source,
+        "model": opts.model,
+        "api_base": opts.api_base,
+        "dataset": ds.as_dict(),
+        "dataset_resolution": resolution,
+        "versions": plugins.installed_versions(["vibeplot", "litellm", *stack.packages]),
+        "prompt_sha256": first.sha256,
+        "max_iterations": opts.max_iterations,
+        "limits": vars(opts.limits),
+    })
+    run = stack.runner or sandbox.run_script
+    current = first
+    try:
+        for n in range(1, opts.max_iterations + 1):
+            attempt: dict = {"n": n, "prompt_sha256": current.sha256}
+            record.write(n, "prompt.md", current.text)
+            status(f"attempt {n}/{opts.max_iterations}: waiting for {opts.model}")
+            try:
+                reply = _ask_model(opts, stack, ds, current.messages)
+            except VibeplotError as err:
+                record.add_attempt({**attempt, "status": "model-error", "error": str(err)})
+                record.finish("error", str(err))
+                raise
+            record.write(n, "reply.md", reply.text)
+            attempt["llm"] = reply.as_dict()
+            got = extract.extract(reply.text)
+            attempt["notes"] = got.notes
+            if got.declined:
+                record.add_attempt({**attempt, "status": "declined"})
+                message = f"the model declined: {got.declined}"
+                record.finish("declined", message)
+                return AskResult("declined", message, record.path, [], record.manifest)
+            problems = list(got.problems)
+            if got.code is not None:
+                record.write(n, "script.py", got.code)
+                problems += policies.check(got.code, stack.policies)
+            if got.code is None or problems:
+                record.add_attempt({**attempt, "status": "policy", "problems": problems})
+                current = prompt.fix_prompt(stack, ds, opts.question, got.code, problems, "", "", [])
+                continue
+            status(f"attempt {n}/{opts.max_iterations}: running the script")
+            workdir = record.attempt_dir(n)
+            result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, extra_env={})
+            attempt["run"] = {
+                "returncode": result.returncode,
+                "wall_seconds": round(result.wall_seconds, 3),
+                "peak_rss_mb": round(result.peak_rss_mb, 1),
+                "timed_out": result.timed_out,
+                "memory_exceeded": result.memory_exceeded,
+                "pngs": [p.name for p in result.new_pngs],
+            }
+            if result.ok:
+                record.add_attempt({**attempt, "status": "plot"})
+                message = f"{len(result.new_pngs)} plot(s) in attempt {n}"
+                record.finish("plot", message, result.new_pngs)
+                return AskResult("plot", message, record.path, [record.path / p for p in record.manifest["plots"]],
+                                 record.manifest)
+            stdout, stderr = result.stdout, result.stderr
+            failure = Failure(got.code, stdout, stderr, result.returncode,
+                              timed_out=result.timed_out, memory_exceeded=result.memory_exceeded)
+            advice = stack.explain(failure)
+            record.add_attempt({**attempt, "status": "failed", "failure": result.describe(), "advice": advice})
+            current = prompt.fix_prompt(stack, ds, opts.question, got.code, [f"The script ran: {result.describe()}."],
+                                        sandbox.tail(stdout, 20), sandbox.tail(stderr), advice)
+        message = f"no plot after {opts.max_iterations} attempt(s)"
+        record.finish("no-plot", message)
+        return AskResult("no-plot", message, record.path, [], record.manifest)
+    except KeyboardInterrupt:
+        record.finish("interrupted", "interrupted by the user")
+        raise

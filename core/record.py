@@ -1,0 +1,102 @@
+"""The run directory: every prompt, reply, script, log and plot, plus ``run.json``.
+
+Layout of ``vibeplot-runs/<time>-<slug>/``::
+
+    question.txt
+    run.json              # manifest, rewritten atomically after every step
+    met.png               # copies of the plots of the successful attempt
+    attempt-1/
+        prompt.md  reply.md  script.py  stdout.txt  stderr.txt  *.png
+
+``run.json`` keeps the model, stack, dataset, package versions, prompt hash,
+tokens, cost, timings per attempt and the outcome; a run interrupted half way
+still leaves a valid manifest of what was done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+
+def slugify(text: str, length: int = 40) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:length].rstrip("-") or "run"
+
+
+class RunRecord:
+    def __init__(self, out: Path, question: str, manifest: dict):
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        base = Path(out) / f"{stamp}-{slugify(question)}"
+        path, n = base, 1
+        while True:
+            try:
+                path.mkdir(parents=True)
+                break
+            except FileExistsError:
+                n += 1
+                path = base.with_name(f"{base.name}-{n}")
+        self.path = path
+        (path / "question.txt").write_text(question.rstrip() + "\n", encoding="utf-8")
+        self.manifest = {
+            "question": question,
+            "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            **manifest,
+            "attempts": [],
+            "outcome": "running",
+        }
+        self.save()
+
+    def attempt_dir(self, n: int) -> Path:
+        d = self.path / f"attempt-{n}"
+        d.mkdir(exist_ok=True)
+        return d
+
+    def write(self, n: int, name: str, text: str) -> Path:
+        target = self.attempt_dir(n) / name
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def add_attempt(self, info: dict) -> None:
+        self.manifest["attempts"].append(info)
+        self.save()
+
+    def finish(self, outcome: str, message: str, plots: list[Path] = ()) -> None:
+        copied = []
+        for png in plots:
+            target = self.path / png.name
+            if target.exists():
+                target = self.path / f"{png.parent.name}-{png.name}"
+            shutil.copy2(png, target)
+            copied.append(target.name)
+        self.manifest.update(
+            outcome=outcome,
+            message=message,
+            plots=copied,
+            finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            totals=self.totals(),
+        )
+        self.save()
+
+    def totals(self) -> dict:
+        attempts = self.manifest["attempts"]
+        llm = [a["llm"] for a in attempts if a.get("llm")]
+        costs = [c["cost_usd"] for c in llm]
+        return {
+            "attempts": len(attempts),
+            "prompt_tokens": sum(c["prompt_tokens"] or 0 for c in llm),
+            "completion_tokens": sum(c["completion_tokens"] or 0 for c in llm),
+            # unknown if any call had no price: never a made-up number
+            "cost_usd": None if any(c is None for c in costs) else sum(costs),
+            "llm_seconds": round(sum(c["latency_s"] for c in llm), 3),
+            "script_seconds": round(sum(a["run"]["wall_seconds"] for a in attempts if a.get("run")), 3),
+        }
+
+    def save(self) -> None:
+        tmp = self.path / ".run.json.tmp"
+        tmp.write_text(json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path / "run.json")

@@ -1,0 +1,94 @@
+"""What a stack is: a prompt, hint bricks, policies, explainers, references, a runner.
+
+A stack is mostly data kept in one directory::
+
+    stacks/uproot_opendata/
+        prompt.md          # the stack's instructions to the model
+        hints/*.md         # hint bricks only this stack uses
+        references/*.py    # curated solutions, named after question ids
+
+plus a little Python: static policies (``code -> violations``), error
+explainers (``failure -> advice``) and, when the generic sandboxed runner is
+not enough, a runner.
+
+>>> stack = Stack.from_directory("demo", Path("stacks/uproot_opendata"),
+...                              description="demo", hint_bricks=["awkward"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+from .policies import Policy
+
+
+@dataclass
+class Failure:
+    """What an explainer sees of a failed attempt."""
+
+    code: str
+    stdout: str
+    stderr: str
+    returncode: int | None
+    timed_out: bool = False
+    memory_exceeded: bool = False
+
+
+# An explainer returns short advice lines for a failure (empty if it has none).
+Explainer = Callable[[Failure], list[str]]
+
+
+class Runner(Protocol):
+    """Runs a script file; see :func:`vibeplot.core.sandbox.run_script`."""
+
+    def __call__(self, script: Path, *, workdir: Path, limits, extra_env: dict[str, str]): ...
+
+
+@dataclass
+class Stack:
+    name: str
+    description: str
+    prompt_template: str
+    hint_bricks: list[str] = field(default_factory=list)
+    policies: list[Policy] = field(default_factory=list)
+    explainers: list[Explainer] = field(default_factory=list)
+    references_dir: Path | None = None
+    local_hints_dir: Path | None = None
+    runner: Runner | None = None
+    #: which dataset formats the stack can read (e.g. "flat-ntuple", "nanoaod")
+    formats: tuple[str, ...] = ()
+    #: distributions whose versions go into run records
+    packages: tuple[str, ...] = ()
+    source: str = ""
+
+    @classmethod
+    def from_directory(cls, name: str, directory: Path, **kwargs) -> "Stack":
+        """Build a stack from ``directory/prompt.md``, ``hints/`` and ``references/``."""
+        directory = Path(directory)
+        prompt = (directory / "prompt.md").read_text(encoding="utf-8")
+        refs = directory / "references"
+        hints = directory / "hints"
+        return cls(
+            name=name,
+            prompt_template=prompt,
+            references_dir=refs if refs.is_dir() else None,
+            local_hints_dir=hints if hints.is_dir() else None,
+            **kwargs,
+        )
+
+    def reference_solution(self, question_id: str) -> str | None:
+        """The curated solution for ``question_id``, or None."""
+        if self.references_dir is None:
+            return None
+        path = self.references_dir / f"{question_id.replace('-', '')}.py"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def explain(self, failure: Failure) -> list[str]:
+        advice: list[str] = []
+        for explainer in self.explainers:
+            for line in explainer(failure):
+                if line not in advice:
+                    advice.append(line)
+        return advice

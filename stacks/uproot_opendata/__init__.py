@@ -1,0 +1,35 @@
+"""The ``uproot_opendata`` stack: uproot on local or OpenData files, awkward, vector, hist, mplhep.
+
+Needs no external service.  Registered through the ``vibeplot`` entry-point
+group like any third-party stack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vibeplot.core import policies
+from vibeplot.core.hookspecs import hookimpl
+from vibeplot.core.stack import Stack
+
+from .explainers import EXPLAINERS
+
+HERE = Path(__file__).parent
+
+
+def make_stack() -> Stack:
+    return Stack.from_directory(
+        "uproot_opendata",
+        HERE,
+        description="uproot reads local/OpenData ROOT files; awkward + vector + hist + mplhep",
+        hint_bricks=["uproot", "awkward", "vector", "hist_mplhep"],
+        policies=list(policies.BASIC),
+        explainers=EXPLAINERS,
+        formats=("flat-ntuple", "nanoaod", "root-file"),
+        packages=("uproot", "awkward", "vector", "hist", "mplhep", "matplotlib", "numpy"),
+    )
+
+
+@hookimpl
+def register_stacks(register):
+    register(make_stack())

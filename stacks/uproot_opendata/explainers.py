@@ -1,0 +1,48 @@
+"""Error explainers for the uproot_opendata stack: a failure in, short advice out."""
+
+from __future__ import annotations
+
+import re
+
+from vibeplot.core.stack import Failure
+
+_RULES: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"KeyInFileError: not found: '([^']+)'"),
+     "Branch or tree {0!r} is not in the file: use only the names listed in the dataset section."),
+    (re.compile(r"axis=(\d+) exceeds the depth of (this|the nested list structure|.*?array)"),
+     "An awkward call used axis={0} on an array that is not that deep: an array with one value per "
+     "event is already flat; do not flatten or reduce it again."),
+    (re.compile(r"cannot broadcast nested list|cannot broadcast records|cannot broadcast"),
+     "Two awkward arrays have different event structure: filter every array with the same event mask "
+     "before combining them."),
+    (re.compile(r"no field named '?(pt|eta|phi|mass|px|py|pz|E)'?|has no attribute '(deltaR|deltaphi|mass|pt)'"),
+     "A four-vector property is missing: call vector.register_awkward() and build the objects with "
+     "ak.zip({...}, with_name=\"Momentum4D\")."),
+    (re.compile(r"TypeError: .*None|cannot convert .*None|'NoneType'"),
+     "Some values are None (e.g. ak.max or ak.firsts of an empty list): remove those events or use "
+     "ak.fill_none before filling."),
+    (re.compile(r"ValueError: .*(?:fill|hist).*"),
+     "hist.fill needs flat numeric arrays of equal length: flatten per-object arrays with ak.flatten "
+     "and pass the axis name used in the histogram definition."),
+    (re.compile(r"ModuleNotFoundError: No module named '([^']+)'"),
+     "Module {0!r} is not installed in this stack: use uproot, awkward, vector, hist, mplhep, "
+     "matplotlib and numpy only."),
+]
+
+
+def advise(failure: Failure) -> list[str]:
+    if failure.timed_out:
+        return ["The script hit the time limit: read only the branches you need, avoid Python loops over "
+                "events, use vectorised awkward operations."]
+    if failure.memory_exceeded:
+        return ["The script hit the memory limit: read only the branches you need, or process the file "
+                "in chunks with tree.iterate(step_size=...)."]
+    advice = []
+    for pattern, text in _RULES:
+        found = pattern.search(failure.stderr)
+        if found:
+            advice.append(text.format(*found.groups()))
+    return advice
+
+
+EXPLAINERS = [advise]
