@@ -1,0 +1,138 @@
+"""A scripted OpenAI-compatible chat server on 127.0.0.1 — for tests and benchmarks.
+
+It is not a model: it answers ``POST /v1/chat/completions`` with replies
+given in advance, in order, and reports deterministic token usage (whitespace
+separated words of the request's messages and of the reply), so that
+litellm's real HTTP path, usage accounting and cost calculation are exercised.
+
+A script entry is a reply text, a callable ``messages -> text``, or an HTTP
+error ``{"status": 429}``.  When the script runs out, the last entry repeats.
+
+>>> with ScriptedServer(["```python\\nprint(1)\\n```"]) as server:    # doctest: +SKIP
+...     llm.complete("openai/gpt-4o-mini", msgs, api_base=server.url)
+
+Run by hand: ``python -m vibeplot.core.scripted_server REPLY.md [REPLY.md ...]``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Union
+
+Entry = Union[str, Callable[[list], str], dict]
+
+
+def count_words(messages: list[dict]) -> int:
+    return sum(len(str(m.get("content", "")).split()) for m in messages)
+
+
+class ScriptedServer:
+    def __init__(self, script: list[Entry], *, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0):
+        self.script = list(script)
+        self.latency = latency
+        self.requests: list[dict] = []
+        self._lock = threading.Lock()
+        self._next = 0
+        self._httpd = ThreadingHTTPServer((host, port), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def _take(self) -> Entry:
+        with self._lock:
+            entry = self.script[min(self._next, len(self.script) - 1)]
+            self._next += 1
+            return entry
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _send(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path.rstrip("/").endswith("/models"):
+                    self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+                else:
+                    self._send(404, {"error": {"message": "not found"}})
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                request = json.loads(self.rfile.read(length) or b"{}")
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+                    return
+                with server._lock:
+                    server.requests.append(request)
+                entry = server._take()
+                if server.latency:
+                    time.sleep(server.latency)
+                if isinstance(entry, dict):
+                    status = int(entry.get("status", 500))
+                    self._send(status, {"error": {"message": entry.get("message", "scripted error"),
+                                                  "type": "scripted", "code": status}})
+                    return
+                messages = request.get("messages", [])
+                text = entry(messages) if callable(entry) else entry
+                prompt_tokens = count_words(messages)
+                completion_tokens = len(text.split())
+                self._send(200, {
+                    "id": f"chatcmpl-scripted-{len(server.requests)}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": request.get("model", "scripted"),
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": text}}],
+                    "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                              "total_tokens": prompt_tokens + completion_tokens},
+                })
+
+        return Handler
+
+    def start(self) -> "ScriptedServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> "ScriptedServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def main(argv: list[str]) -> None:
+    replies = [open(path, encoding="utf-8").read() for path in argv]
+    if not replies:
+        sys.exit("usage: python -m vibeplot.core.scripted_server REPLY.md [REPLY.md ...]")
+    server = ScriptedServer(replies).start()
+    print(f"serving {len(replies)} scripted replies at {server.url} (Ctrl-C stops)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,121 @@
+import os
+import sys
+import textwrap
+import time
+
+import psutil
+
+from vibeplot.core import sandbox
+from vibeplot.core.sandbox import Limits, build_env, run_script
+
+
+def _script(tmp_path, body: str):
+    path = tmp_path / "script.py"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def test_png_written_means_ok(tmp_path):
+    script = _script(tmp_path, """
+        import matplotlib.pyplot as plt
+        plt.plot([1, 2, 3]); plt.savefig("x.png")
+        print("done")
+    """)
+    result = run_script(script, workdir=tmp_path)
+    assert result.ok, result.stderr
+    assert [p.name for p in result.new_pngs] == ["x.png"]
+    assert result.stdout.strip() == "done"
+
+
+def test_exit_zero_without_png_is_not_ok(tmp_path):
+    result = run_script(_script(tmp_path, "print('hi')\n"), workdir=tmp_path)
+    assert result.returncode == 0 and not result.ok
+    assert "no PNG" in result.describe()
+
+
+def test_traceback_kept_in_full(tmp_path):
+    result = run_script(_script(tmp_path, "print('x' * 10)\nraise ValueError('boom')\n"), workdir=tmp_path)
+    assert result.returncode == 1
+    assert "ValueError: boom" in result.stderr
+    assert (tmp_path / "stderr.txt").read_text() == result.stderr
+
+
+def test_sleeping_forever_is_killed_with_its_whole_group(tmp_path):
+    script = _script(tmp_path, """
+        import os, subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)"])
+        open("child.pid", "w").write(str(child.pid))
+        time.sleep(1000)
+    """)
+    start = time.perf_counter()
+    result = run_script(script, workdir=tmp_path, limits=Limits(timeout=2))
+    assert result.timed_out and not result.ok
+    assert time.perf_counter() - start < 10
+    child = int((tmp_path / "child.pid").read_text())
+    time.sleep(0.2)
+    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+
+
+def test_memory_hog_is_stopped(tmp_path):
+    script = _script(tmp_path, """
+        import numpy as np, time
+        blocks = []
+        for _ in range(40):                 # up to 4 GB, 100 MB at a time, each page touched
+            blocks.append(np.ones(100 * 2**20 // 8))
+            time.sleep(0.02)
+        print("survived")
+    """)
+    result = run_script(script, workdir=tmp_path, limits=Limits(memory_mb=400))
+    assert result.memory_exceeded
+    assert "survived" not in result.stdout
+    assert 400 < result.peak_rss_mb < 2000
+    assert "memory limit" in result.describe()
+
+
+def test_cpu_time_cap(tmp_path):
+    result = run_script(_script(tmp_path, "while True: pass\n"), workdir=tmp_path,
+                        limits=Limits(cpu_seconds=1, timeout=30))
+    assert result.returncode is not None and result.returncode < 0
+    assert "CPU-time" in result.describe()
+
+
+def test_credentials_do_not_reach_the_script(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret")
+    monkeypatch.setenv("GITHUB_TOKEN", "gh-secret")
+    script = _script(tmp_path, """
+        import os, json
+        print(json.dumps(dict(os.environ)))
+    """)
+    result = run_script(script, workdir=tmp_path, extra_env={"MY_API_KEY": "x", "FINE": "1"})
+    assert "sk-secret" not in result.stdout
+    assert "aws-secret" not in result.stdout and "gh-secret" not in result.stdout
+    env = __import__("json").loads(result.stdout)
+    assert "OPENAI_API_KEY" not in env and "MY_API_KEY" not in env
+    assert env["FINE"] == "1" and env["MPLBACKEND"] == "Agg"
+    assert env["HOME"] != os.environ.get("HOME")
+
+
+def test_allowed_secret_passes_only_when_named():
+    env = build_env({"SERVICEX_TOKEN_FILE": "/x"}, allow_secrets={"SERVICEX_TOKEN_FILE"})
+    assert env["SERVICEX_TOKEN_FILE"] == "/x"
+    assert "SERVICEX_TOKEN_FILE" not in build_env({"SERVICEX_TOKEN_FILE": "/x"})
+
+
+def test_script_runs_as_a_file_in_its_workdir(tmp_path):
+    script = _script(tmp_path, """
+        import inspect, os
+        f = lambda x: x + 1
+        print(os.getcwd()); print(inspect.getsource(f).strip())
+    """)
+    result = run_script(script, workdir=tmp_path)
+    out = result.stdout.splitlines()
+    assert out[0] == str(tmp_path)
+    assert out[1] == "f = lambda x: x + 1"
+
+
+def test_tail_says_what_was_cut():
+    text = "\n".join(f"line {i}" for i in range(100))
+    short = sandbox.tail(text, max_lines=5)
+    assert short.endswith("line 99") and "earlier characters cut" in short
+    assert sandbox.tail("short") == "short"
