@@ -59,6 +59,7 @@ def _enable_cache(directory: str) -> None:
     litellm = _litellm()
     from litellm.caching.caching import Cache, CacheMode
 
+    # opt-in per call (``cache={"use-cache": True}``), so --no-cache simply leaves it out
     litellm.cache = Cache(type="disk", disk_cache_dir=directory, mode=CacheMode.default_off)
 
 
@@ -102,7 +103,9 @@ def complete(
     litellm = _litellm()
     if use_cache:
         _enable_cache(str(config.cache_dir() / "llm-cache"))
-    kwargs = dict(model=model, messages=messages, num_retries=num_retries, timeout=timeout, caching=use_cache)
+    kwargs = dict(model=model, messages=messages, num_retries=num_retries, timeout=timeout)
+    if use_cache:
+        kwargs["cache"] = {"use-cache": True}
     if api_base:
         kwargs["api_base"] = api_base
         # OpenAI-compatible local servers usually ignore the key, but the client wants one.

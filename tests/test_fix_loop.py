@@ -1,0 +1,117 @@
+"""The ask loop against a scripted OpenAI-compatible server: real HTTP through litellm."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vibeplot.core import plugins
+from vibeplot.core.loop import AskOptions, ask
+from vibeplot.core.scripted_server import ScriptedServer, count_words
+
+QUESTION = "Plot the missing transverse energy of all events"
+
+BROKEN = """- Reads MET and plots it.
+
+```python
+import uproot
+import matplotlib.pyplot as plt
+events = uproot.open("{path}")["Events"].arrays(["MET_et"])
+plt.hist(events.MET_et, bins=50)
+plt.savefig("met.png")
+```
+"""
+
+
+def fixed_reply(sample) -> str:
+    code = plugins.get_stack("uproot_opendata").reference_solution("adl-1").replace("{{dataset}}", str(sample))
+    return f"- Fixed the branch name.\n\n```python\n{code}```\n"
+
+
+def _ask(server, out, model="openai/gpt-4o-mini", **kw):
+    return ask(AskOptions(question=QUESTION, model=model, api_base=server.url, out=out, use_cache=False, **kw))
+
+
+def test_broken_then_fixed_two_attempts_tokens_and_cost(sample, tmp_path):
+    import litellm
+
+    with ScriptedServer([BROKEN.format(path=sample), fixed_reply(sample)]) as server:
+        result = _ask(server, tmp_path)
+    assert result.outcome == "plot"
+    assert [p.name for p in result.plots] == ["met.png"]
+    assert len(server.requests) == 2
+
+    manifest = json.loads((result.run_dir / "run.json").read_text())
+    attempts = manifest["attempts"]
+    assert [a["status"] for a in attempts] == ["failed", "plot"]
+    # tokens are the server's reported usage, call by call
+    for attempt, request, reply in zip(attempts, server.requests, [BROKEN.format(path=sample), fixed_reply(sample)]):
+        assert attempt["llm"]["prompt_tokens"] == count_words(request["messages"])
+        assert attempt["llm"]["completion_tokens"] == len(reply.split())
+    # cost from litellm's bundled price map for gpt-4o-mini
+    price = litellm.model_cost["gpt-4o-mini"]
+    totals = manifest["totals"]
+    expected = totals["prompt_tokens"] * price["input_cost_per_token"] + \
+        totals["completion_tokens"] * price["output_cost_per_token"]
+    assert totals["cost_usd"] == pytest.approx(expected, rel=1e-9)
+    assert totals["cost_usd"] > 0
+
+    # the fix prompt carried the old code, the error and the explainer's advice
+    fix = server.requests[1]["messages"][-1]["content"]
+    assert "MET_et" in fix and "KeyInFileError" in fix
+    assert "is not in the file" in fix
+    assert (result.run_dir / "attempt-1" / "stderr.txt").read_text().count("KeyInFileError") >= 1
+    assert (result.run_dir / "attempt-2" / "met.png").is_file()
+
+
+def test_reply_without_code_is_fed_back_as_policy_error(sample, tmp_path):
+    with ScriptedServer(["You should plot MET with 50 bins.", fixed_reply(sample)]) as server:
+        result = _ask(server, tmp_path)
+    assert result.outcome == "plot"
+    assert [a["status"] for a in result.manifest["attempts"]] == ["policy", "plot"]
+    assert "no python code block" in server.requests[1]["messages"][-1]["content"]
+
+
+def test_policy_violation_is_not_run(sample, tmp_path):
+    shows = fixed_reply(sample).replace("```\n", "plt.show()\n```\n", 1)
+    with ScriptedServer([shows]) as server:
+        result = _ask(server, tmp_path, max_iterations=2)
+    assert result.outcome == "no-plot"
+    assert [a["status"] for a in result.manifest["attempts"]] == ["policy", "policy"]
+    assert not (result.run_dir / "attempt-1" / "stdout.txt").exists()  # never executed
+
+
+def test_decline_ends_the_run_at_once(tmp_path, sample):
+    with ScriptedServer(["DECLINE: this asks for a poem, not a plot"]) as server:
+        result = ask(AskOptions(question="Write a poem about the Higgs", model="openai/gpt-4o-mini",
+                                api_base=server.url, out=tmp_path, use_cache=False))
+    assert result.outcome == "declined" and "poem" in result.message
+    assert len(server.requests) == 1
+    assert result.manifest["outcome"] == "declined"
+
+
+def test_unknown_price_is_recorded_as_unknown(sample, tmp_path):
+    with ScriptedServer([fixed_reply(sample)]) as server:
+        result = _ask(server, tmp_path, model="openai/some-local-model")
+    assert result.outcome == "plot"
+    assert result.manifest["attempts"][0]["llm"]["cost_usd"] is None
+    assert result.manifest["totals"]["cost_usd"] is None
+    assert result.manifest["totals"]["prompt_tokens"] > 0
+
+
+def test_rate_limit_is_retried(sample, tmp_path):
+    with ScriptedServer([{"status": 429, "message": "slow down"}, fixed_reply(sample)]) as server:
+        result = _ask(server, tmp_path)
+    assert result.outcome == "plot"
+    assert len(server.requests) == 2
+    assert len(result.manifest["attempts"]) == 1
+
+
+def test_disk_cache_answers_repeated_prompt(sample, tmp_path):
+    with ScriptedServer([fixed_reply(sample)]) as server:
+        first = ask(AskOptions(question=QUESTION, model="openai/gpt-4o-mini", api_base=server.url, out=tmp_path))
+        second = ask(AskOptions(question=QUESTION, model="openai/gpt-4o-mini", api_base=server.url, out=tmp_path))
+    assert first.outcome == second.outcome == "plot"
+    assert len(server.requests) == 1
+    assert second.manifest["attempts"][0]["llm"]["cache_hit"] is True
