@@ -37,4 +37,4 @@ def summary(result) -> None:
     console.print(table)
     # The plot paths also go to stdout, one per line, for scripts.
     for plot in result.plots:
-        print(plot)
+        print(plot.resolve())

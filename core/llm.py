@@ -76,6 +76,8 @@ def check_credentials(model: str, api_base: str | None = None, api_key: str | No
         ) from None
     if api_key or api_base:
         return  # a local server or an explicit key: nothing to check here
+    for name in [k for k, v in os.environ.items() if not v.strip() and k.endswith(("_KEY", "_TOKEN"))]:
+        del os.environ[name]  # an empty key is a missing key
     missing = [
         k for k in litellm.validate_environment(model=model).get("missing_keys", [])
         if not k.endswith(("_API_BASE", "_BASE_URL"))

@@ -1,0 +1,23 @@
+# ADL benchmark 2: plot the transverse momentum (pT) of all jets in all events.
+import awkward as ak
+import hist
+import matplotlib.pyplot as plt
+import mplhep as hep
+import uproot
+
+INPUT_FILE = "{{dataset}}"
+
+with uproot.open(INPUT_FILE) as f:
+    events = f["Events"].arrays(["Jet_pt"])
+
+h = hist.Hist.new.Reg(60, 0, 300, name="pt", label=r"Jet $p_T$ [GeV]").Double()
+h.fill(pt=ak.flatten(events.Jet_pt))
+
+hep.style.use("CMS")
+fig, ax = plt.subplots()
+h.plot(ax=ax, histtype="fill", label="All jets")
+ax.set_ylabel("Jets")
+ax.set_yscale("log")
+ax.set_title("Jet transverse momentum")
+ax.legend()
+plt.savefig("jet_pt.png")

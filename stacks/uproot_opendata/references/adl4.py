@@ -1,0 +1,24 @@
+# ADL benchmark 4: plot MET of events that have at least two jets with pT > 40 GeV.
+import awkward as ak
+import hist
+import matplotlib.pyplot as plt
+import mplhep as hep
+import uproot
+
+INPUT_FILE = "{{dataset}}"
+
+with uproot.open(INPUT_FILE) as f:
+    events = f["Events"].arrays(["MET_pt", "Jet_pt"])
+
+selected = events[ak.sum(events.Jet_pt > 40, axis=1) >= 2]
+
+h = hist.Hist.new.Reg(50, 0, 200, name="met", label=r"$E_T^{miss}$ [GeV]").Double()
+h.fill(met=selected.MET_pt)
+
+hep.style.use("CMS")
+fig, ax = plt.subplots()
+h.plot(ax=ax, histtype="fill", label=r"$\geq 2$ jets with $p_T > 40$ GeV")
+ax.set_ylabel("Events")
+ax.set_title("Missing transverse energy")
+ax.legend()
+plt.savefig("met_2jets.png")

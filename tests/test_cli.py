@@ -1,0 +1,156 @@
+"""The command line as a user meets it: exit codes, clear errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import only_run_dir, read_manifest, run_cli
+
+Q1 = "Plot the missing transverse energy of all events"
+
+
+def _no_traceback(proc):
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+
+
+def test_help_lists_commands(tmp_path):
+    proc = run_cli("--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    for command in ("ask", "stacks", "hints", "datasets"):
+        assert command in proc.stdout
+    assert "Exit codes" in proc.stdout
+
+
+def test_missing_credentials_is_one_clear_line(tmp_path):
+    proc = run_cli("ask", "--model", "openai/gpt-4o-mini", Q1, cwd=tmp_path, env={"OPENAI_API_KEY": ""})
+    assert proc.returncode == 2
+    _no_traceback(proc)
+    assert "OPENAI_API_KEY" in proc.stderr and "--model" in proc.stderr
+    assert not (tmp_path / "vibeplot-runs").exists()  # nothing started
+
+
+def test_anthropic_names_its_variable(tmp_path):
+    proc = run_cli("ask", "-m", "anthropic/claude-sonnet-4-5", Q1, cwd=tmp_path)
+    assert proc.returncode == 2 and "ANTHROPIC_API_KEY" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_unknown_provider(tmp_path):
+    proc = run_cli("ask", "--model", "gpt5-nonsense-model", Q1, cwd=tmp_path)
+    assert proc.returncode == 2 and "provider" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_no_model_chosen(tmp_path):
+    proc = run_cli("ask", Q1, cwd=tmp_path)
+    assert proc.returncode == 2 and "VIBEPLOT_MODEL" in proc.stderr
+
+
+def test_model_from_env_and_config_file(tmp_path, sample):
+    proc = run_cli("ask", Q1, cwd=tmp_path, env={"VIBEPLOT_MODEL": "reference"})
+    assert proc.returncode == 0, proc.stderr
+    config = tmp_path / "config.toml"
+    config.write_text('model = "reference"\n')
+    proc = run_cli("ask", "--out", "runs2", Q1, cwd=tmp_path, env={"VIBEPLOT_CONFIG": str(config)})
+    assert proc.returncode == 0, proc.stderr
+    assert read_manifest(only_run_dir(tmp_path / "runs2"))["model"] == "reference"
+
+
+def test_bad_config_file_is_a_clear_error(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("model = \n")
+    proc = run_cli("ask", Q1, cwd=tmp_path, env={"VIBEPLOT_CONFIG": str(config)})
+    assert proc.returncode == 2 and "config file" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_unknown_stack(tmp_path):
+    proc = run_cli("ask", "--stack", "nope", "--model", "reference", Q1, cwd=tmp_path)
+    assert proc.returncode == 2 and "unknown stack 'nope'" in proc.stderr and "uproot_opendata" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_reference_refuses_unknown_questions(tmp_path):
+    proc = run_cli("ask", "--model", "reference", "Plot the number of muons per event", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "reference oracle only answers known benchmark questions" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_missing_dataset_file(tmp_path):
+    proc = run_cli("ask", "-m", "reference", "--dataset", "nope.root", Q1, cwd=tmp_path)
+    assert proc.returncode == 2 and "no dataset matches" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_not_a_root_file(tmp_path):
+    bad = tmp_path / "bad.root"
+    bad.write_text("not root")
+    proc = run_cli("ask", "-m", "reference", "--dataset", str(bad), Q1, cwd=tmp_path)
+    assert proc.returncode == 2 and "cannot read" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_bad_option_value_is_usage_error(tmp_path):
+    proc = run_cli("ask", "--max-iterations", "0", "-m", "reference", Q1, cwd=tmp_path)
+    assert proc.returncode == 2
+
+
+def test_stacks_lists_builtin_and_third_party(tmp_path):
+    proc = run_cli("stacks", cwd=tmp_path, env={"COLUMNS": "200"})
+    assert proc.returncode == 0
+    out = proc.stdout + proc.stderr
+    assert "uproot_opendata" in out and "vibeplot 0.1.0" in out
+    assert "toy" in out and "vibeplot-toy-stack 0.0.1" in out
+    assert "awkward" in out and "hist_mplhep" in out
+
+
+def test_hints_show_prints_the_exact_prompt(tmp_path, sample):
+    proc = run_cli("hints", "show", "--stack", "uproot_opendata", Q1, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    for piece in ("## uproot", "## awkward 2", "## vector", "## hist + mplhep", "MET_pt", Q1, "DECLINE", "```python"):
+        assert piece in text, piece
+    assert str(sample) in text
+
+
+def test_datasets_generate(tmp_path):
+    proc = run_cli("datasets", "generate", "--events", "2000", "--out", "s.root", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "s.root").is_file() and "events/s" in proc.stdout
+
+
+def test_local_file_dataset_reaches_prompt(tmp_path, sample):
+    proc = run_cli("hints", "show", "--dataset", str(sample), Q1, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Jet_btag" in proc.stdout and "local file" in proc.stdout
+
+
+def test_ask_reference_q1_records_everything(tmp_path, sample):
+    proc = run_cli("ask", "--model", "reference", Q1, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    run = only_run_dir(tmp_path / "vibeplot-runs")
+    manifest = read_manifest(run)
+    assert manifest["outcome"] == "plot" and manifest["question_id"] == "adl-1"
+    assert manifest["model"] == "reference" and manifest["stack"] == "uproot_opendata"
+    assert manifest["dataset"]["name"] == "adl-sample"
+    assert manifest["totals"] == {**manifest["totals"], "attempts": 1, "prompt_tokens": 0,
+                                  "completion_tokens": 0, "cost_usd": 0.0}
+    assert {"uproot", "awkward", "hist", "litellm", "vibeplot"} <= set(manifest["versions"])
+    assert len(manifest["prompt_sha256"]) == 64
+    assert (run / "met.png").is_file() and (run / "question.txt").read_text().strip() == Q1
+    for name in ("prompt.md", "reply.md", "script.py", "stdout.txt", "stderr.txt", "met.png"):
+        assert (run / "attempt-1" / name).is_file(), name
+    assert str(run / "met.png") in proc.stdout
+
+
+def test_declined_exit_code_is_1(tmp_path, sample):
+    from vibeplot.core.scripted_server import ScriptedServer
+
+    with ScriptedServer(["DECLINE: not a plot request"]) as server:
+        proc = run_cli("ask", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "--no-cache",
+                       "Tell me a joke", cwd=tmp_path)
+    assert proc.returncode == 1 and "declined" in proc.stderr
+    _no_traceback(proc)

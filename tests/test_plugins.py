@@ -1,0 +1,48 @@
+"""Plugins: built-in and third-party stacks come through the same entry points."""
+
+import importlib.metadata
+import inspect
+
+from vibeplot.core import hookspecs, plugins
+
+
+def test_builtin_stack_registered_through_entry_point():
+    eps = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="vibeplot")}
+    assert eps["uproot_opendata"] == "vibeplot.stacks.uproot_opendata"
+    assert plugins.stacks()["uproot_opendata"].source.startswith("vibeplot ")
+
+
+def test_third_party_stack_discovered():
+    toy = plugins.get_stack("toy")
+    assert toy.source == "vibeplot-toy-stack 0.0.1"
+    assert toy.hint_bricks == ["hist_mplhep"]
+    from vibeplot.core.stack import Failure
+
+    assert toy.explain(Failure("", "", "ModuleNotFoundError: x", 1)) == ["toy advice: numpy only"]
+
+
+def test_hookspecs_are_documented():
+    for name in ("register_stacks", "register_dataset_resolvers", "register_commands"):
+        spec = getattr(hookspecs, name)
+        assert len(inspect.getdoc(spec)) > 100, name
+
+
+def test_embedded_resolver_registered():
+    from vibeplot.core.datasets import ResolveContext, candidates
+
+    found = candidates("the ADL benchmark sample", ResolveContext())
+    assert found and found[0].dataset.name == "adl-sample"
+    assert candidates("semileptonic ttbar", ResolveContext()) == []
+
+
+def test_no_top_level_core_or_cli_installed():
+    import importlib.util
+    import sys
+
+    saved = sys.path[:]
+    try:
+        sys.path[:] = [p for p in sys.path if p not in ("", ".") and not p.endswith("/main")]
+        assert importlib.util.find_spec("core") is None
+        assert importlib.util.find_spec("cli") is None
+    finally:
+        sys.path[:] = saved
