@@ -28,5 +28,11 @@ class ConfigError(VibeplotError):
     """Bad configuration: unknown stack or model, missing credentials, bad option."""
 
 
+class ModelCallError(VibeplotError):
+    """The model could not be reached or kept failing after retries (rate limits, outages)."""
+
+    exit_code = EXIT_NO_PLOT
+
+
 class DatasetError(VibeplotError):
     """A dataset phrase could not be resolved, or the stack cannot read it."""

@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from . import config
-from .errors import ConfigError
+from .errors import ConfigError, ModelCallError
 
 REFERENCE_MODEL = "reference"
 
@@ -116,14 +116,24 @@ def complete(
         kwargs["api_key"] = api_key
     if temperature is not None:
         kwargs["temperature"] = temperature
+    import openai  # litellm's exceptions derive from the openai client's
+
     start = time.perf_counter()
     try:
         response = litellm.completion(**kwargs)
     except litellm.exceptions.AuthenticationError as err:
         raise ConfigError(
-            f"the provider rejected the credentials for {model}: {str(err).splitlines()[0][:200]}",
+            f"the provider rejected the credentials for {model}: {_first_line(err)}",
             hint="check the API key, or pick another model with --model",
         ) from None
+    except (litellm.exceptions.APIConnectionError, litellm.exceptions.NotFoundError,
+            litellm.exceptions.BadRequestError) as err:
+        where = f" at {api_base}" if api_base else ""
+        raise ConfigError(f"cannot use model {model}{where}: {_first_line(err)}",
+                          hint="check --model and --api-base (is the server running?)") from None
+    except openai.APIError as err:  # rate limits, timeouts, outages after all retries
+        raise ModelCallError(f"the call to {model} failed after {num_retries} retries: {_first_line(err)}",
+                             hint="is the provider up, or the server at --api-base running?") from None
     latency = time.perf_counter() - start
     hidden = getattr(response, "_hidden_params", {}) or {}
     usage = getattr(response, "usage", None)
@@ -136,6 +146,10 @@ def complete(
         latency_s=latency,
         cache_hit=bool(hidden.get("cache_hit")),
     )
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
 
 
 def _cost(litellm, response, model: str) -> float | None:

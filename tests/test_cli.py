@@ -154,3 +154,31 @@ def test_declined_exit_code_is_1(tmp_path, sample):
                        "Tell me a joke", cwd=tmp_path)
     assert proc.returncode == 1 and "declined" in proc.stderr
     _no_traceback(proc)
+
+
+def test_unreachable_model_server_is_a_clear_error(tmp_path, sample):
+    import socket
+
+    with socket.socket() as s:  # a free port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = run_cli("ask", "-m", "openai/gpt-4o-mini", "--api-base", f"http://127.0.0.1:{port}/v1", "--no-cache",
+                   Q1, cwd=tmp_path)
+    assert proc.returncode == 1 and "Connection error" in proc.stderr and "--api-base" in proc.stderr
+    _no_traceback(proc)
+    manifest = read_manifest(only_run_dir(tmp_path / "vibeplot-runs"))
+    assert manifest["outcome"] == "error" and manifest["attempts"][0]["status"] == "model-error"
+
+
+def test_server_errors_after_retries_end_with_exit_1(tmp_path, sample):
+    from vibeplot.core.scripted_server import ScriptedServer
+
+    with ScriptedServer([{"status": 503, "message": "overloaded"}]) as server:
+        proc = run_cli("ask", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "--no-cache", Q1, cwd=tmp_path)
+    assert proc.returncode == 1 and "failed after" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_plugin_commands_are_added(tmp_path):
+    proc = run_cli("toy-hello", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.strip() == "hello from the toy plugin"

@@ -35,14 +35,11 @@ def test_embedded_resolver_registered():
     assert candidates("semileptonic ttbar", ResolveContext()) == []
 
 
-def test_no_top_level_core_or_cli_installed():
-    import importlib.util
+def test_no_top_level_core_or_cli_installed(tmp_path):
+    """The folders are installed as vibeplot.*; `core` and `cli` are not importable from elsewhere."""
+    import subprocess
     import sys
 
-    saved = sys.path[:]
-    try:
-        sys.path[:] = [p for p in sys.path if p not in ("", ".") and not p.endswith("/main")]
-        assert importlib.util.find_spec("core") is None
-        assert importlib.util.find_spec("cli") is None
-    finally:
-        sys.path[:] = saved
+    code = "import importlib.util as u; print(u.find_spec('core'), u.find_spec('cli'), u.find_spec('vibeplot.core').name)"
+    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["None", "None", "vibeplot.core"]

@@ -23,3 +23,13 @@ def register_stacks(register):
         explainers=[_advice],
         formats=("flat-ntuple", "root-file"),
     ))
+
+
+@hookimpl
+def register_commands(cli):
+    import click
+
+    @cli.command("toy-hello")
+    def toy_hello():
+        """Say hello (a command added by a plugin)."""
+        click.echo("hello from the toy plugin")
