@@ -63,7 +63,13 @@ def choose_dataset(opts: AskOptions, stack) -> tuple[Dataset, dict]:
             f"the {stack.name} stack cannot read {ds.name} (format {ds.format})",
             hint=f"it reads: {', '.join(stack.formats)}; pick another stack with --stack",
         )
+    if stack.check_dataset is not None:
+        stack.check_dataset(ds)
     return ds, {"name": ds.name, "why": why}
+
+
+def _default_runner(script: Path, *, workdir: Path, limits: sandbox.Limits, dataset: Dataset):
+    return sandbox.run_script(script, workdir=workdir, limits=limits)
 
 
 def _ask_model(opts: AskOptions, stack, ds: Dataset, messages: list[dict]):
@@ -102,7 +108,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
         "max_iterations": opts.max_iterations,
         "limits": vars(opts.limits),
     })
-    run = stack.runner or sandbox.run_script
+    run = stack.runner or _default_runner
     current = first
     try:
         for n in range(1, opts.max_iterations + 1):
@@ -134,7 +140,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 continue
             status(f"attempt {n}/{opts.max_iterations}: running the script")
             workdir = record.attempt_dir(n)
-            result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, extra_env={})
+            result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, dataset=ds)
             attempt["run"] = {
                 "returncode": result.returncode,
                 "wall_seconds": round(result.wall_seconds, 3),
@@ -151,7 +157,8 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                                  record.manifest)
             stdout, stderr = result.stdout, result.stderr
             failure = Failure(got.code, stdout, stderr, result.returncode,
-                              timed_out=result.timed_out, memory_exceeded=result.memory_exceeded)
+                              timed_out=result.timed_out, memory_exceeded=result.memory_exceeded,
+                              logs={p.name: p.read_text(errors="replace") for p in workdir.glob("*.log")})
             advice = stack.explain(failure)
             record.add_attempt({**attempt, "status": "failed", "failure": result.describe(), "advice": advice})
             current = prompt.fix_prompt(stack, ds, opts.question, got.code, [f"The script ran: {result.describe()}."],

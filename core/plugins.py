@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import warnings
 
 import pluggy
 
@@ -41,7 +42,10 @@ def _collect(hook_name: str) -> list[tuple[object, str]]:
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
         source = _source_package(impl.plugin)
         register = lambda item, _s=source: items.append((item, _s))  # noqa: E731
-        impl.function(**({"register": register} if "register" in impl.argnames else {}))
+        try:
+            impl.function(**({"register": register} if "register" in impl.argnames else {}))
+        except Exception as err:  # one broken plugin must not take vibeplot down
+            warnings.warn(f"plugin {impl.plugin_name} ({source}) failed in {hook_name}: {err!r}", stacklevel=2)
     return items
 
 

@@ -44,25 +44,28 @@ def hint_brick(name: str, stack) -> str:
     return shared.read_text(encoding="utf-8")
 
 
-def system_message(stack) -> str:
-    bricks = [hint_brick(name, stack).strip() for name in stack.hint_bricks]
+def system_message(stack, dataset=None) -> str:
+    bricks = [hint_brick(name, stack).strip() for name in stack.bricks_for(dataset)]
     return stack.prompt_template.strip() + "\n\n# Hints\n\n" + "\n\n".join(bricks) + "\n"
 
 
-def _user_message(question: str, dataset) -> str:
-    return f"{dataset.prompt_block()}\n## Question\n{question.strip()}\n\n{REPLY_FORMAT}\n"
+def _user_message(stack, question: str, dataset) -> str:
+    block = dataset.prompt_block()
+    if stack.dataset_access is not None:
+        block += stack.dataset_access(dataset).rstrip() + "\n"
+    return f"{block}\n## Question\n{question.strip()}\n\n{REPLY_FORMAT}\n"
 
 
 def first_prompt(stack, dataset, question: str) -> Prompt:
     return Prompt([
-        {"role": "system", "content": system_message(stack)},
-        {"role": "user", "content": _user_message(question, dataset)},
+        {"role": "system", "content": system_message(stack, dataset)},
+        {"role": "user", "content": _user_message(stack, question, dataset)},
     ])
 
 
 def fix_prompt(stack, dataset, question: str, code: str | None, problems: list[str],
                stdout_tail: str, stderr_tail: str, advice: list[str]) -> Prompt:
-    parts = [_user_message(question, dataset), "## Your previous attempt failed"]
+    parts = [_user_message(stack, question, dataset), "## Your previous attempt failed"]
     if code:
         parts.append(f"Previous code:\n```python\n{code.rstrip()}\n```")
     if problems:
@@ -75,6 +78,6 @@ def fix_prompt(stack, dataset, question: str, code: str | None, problems: list[s
         parts.append("Advice:\n" + "\n".join(f"- {a}" for a in advice))
     parts.append("Fix the script. Reply in the same format with the complete corrected script.")
     return Prompt([
-        {"role": "system", "content": system_message(stack)},
+        {"role": "system", "content": system_message(stack, dataset)},
         {"role": "user", "content": "\n\n".join(parts) + "\n"},
     ])

@@ -90,11 +90,14 @@ class RunResult:
         return "ok"
 
 
-def build_env(extra: dict[str, str] | None = None, *, allow_secrets: set[str] = frozenset()) -> dict[str, str]:
+def build_env(extra: dict[str, str] | None = None, *, allow_secrets: set[str] = frozenset(),
+              hooks: list[str] = ()) -> dict[str, str]:
     """The child's environment: allow-listed variables, never credentials.
 
     ``allow_secrets`` names variables from ``extra`` that may look like
-    credentials but must pass (a stack's own, e.g. a ServiceX config path).
+    credentials but must pass (a stack's own, e.g. a ServiceX token file).
+    ``hooks`` are modules imported before the script starts (see
+    ``core/_startup/sitecustomize.py``).
     """
     env = {
         k: v for k, v in os.environ.items()
@@ -115,6 +118,9 @@ def build_env(extra: dict[str, str] | None = None, *, allow_secrets: set[str] = 
         if _SECRET.search(key) and key not in allow_secrets:
             continue
         env[key] = value
+    if hooks:
+        env["PYTHONPATH"] = str(Path(__file__).parent / "_startup")
+        env["VIBEPLOT_HOOKS"] = ",".join(hooks)
     return env
 
 
@@ -150,6 +156,7 @@ def run_script(
     limits: Limits | None = None,
     extra_env: dict[str, str] | None = None,
     allow_secrets: set[str] = frozenset(),
+    hooks: list[str] = (),
     python: str = sys.executable,
     poll_seconds: float = 0.1,
 ) -> RunResult:
@@ -166,7 +173,7 @@ def run_script(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
-            env=build_env(extra_env, allow_secrets=allow_secrets),
+            env=build_env(extra_env, allow_secrets=allow_secrets, hooks=hooks),
             process_group=0,
         )
     pgid = child.pid

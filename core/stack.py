@@ -19,9 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from .policies import Policy
+
+if TYPE_CHECKING:
+    from .datasets import Dataset
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Failure:
     returncode: int | None
     timed_out: bool = False
     memory_exceeded: bool = False
+    #: other logs of the attempt by file name (e.g. a local ServiceX backend's)
+    logs: dict[str, str] = field(default_factory=dict)
 
 
 # An explainer returns short advice lines for a failure (empty if it has none).
@@ -41,9 +46,13 @@ Explainer = Callable[[Failure], list[str]]
 
 
 class Runner(Protocol):
-    """Runs a script file; see :func:`vibeplot.core.sandbox.run_script`."""
+    """Runs a script file for a dataset and returns a :class:`vibeplot.core.sandbox.RunResult`.
 
-    def __call__(self, script: Path, *, workdir: Path, limits, extra_env: dict[str, str]): ...
+    The default is :func:`vibeplot.core.sandbox.run_script`; a stack that needs
+    a service around the script (a local ServiceX) wraps it.
+    """
+
+    def __call__(self, script: Path, *, workdir: Path, limits, dataset): ...
 
 
 @dataclass
@@ -59,6 +68,12 @@ class Stack:
     runner: Runner | None = None
     #: which dataset formats the stack can read (e.g. "flat-ntuple", "nanoaod")
     formats: tuple[str, ...] = ()
+    #: extra hint bricks by dataset format, e.g. {"physlite": ["funcadl_physlite"]}
+    format_bricks: dict[str, list[str]] = field(default_factory=dict)
+    #: stack-specific lines for the dataset section (how this stack reaches the data)
+    dataset_access: Callable[["Dataset"], str] | None = None
+    #: called before any LLM call; raises ConfigError when the stack cannot run on the dataset
+    check_dataset: Callable[["Dataset"], None] | None = None
     #: distributions whose versions go into run records
     packages: tuple[str, ...] = ()
     source: str = ""
@@ -77,6 +92,11 @@ class Stack:
             local_hints_dir=hints if hints.is_dir() else None,
             **kwargs,
         )
+
+    def bricks_for(self, dataset) -> list[str]:
+        """Hint bricks for a prompt about ``dataset``: the stack's, then its format's."""
+        extra = self.format_bricks.get(dataset.format, []) if dataset is not None else []
+        return [*self.hint_bricks, *(b for b in extra if b not in self.hint_bricks)]
 
     def reference_solution(self, question_id: str) -> str | None:
         """The curated solution for ``question_id``, or None."""

@@ -1,0 +1,41 @@
+"""Pre-flight for ATLAS xAOD (PHYSLITE) queries, before anything is sent to ServiceX.
+
+A misspelt method in a FuncADL xAOD query is only logged by func_adl and the
+query is still sent; ServiceX then fails minutes later.  The pre-flight runs
+the script once in the sandbox with ``servicex.deliver`` replaced (see
+:mod:`.preflight_hook`): the query is built and translated to C++ offline
+(``servicex_local``'s xAOD code generator, well under a second), and every
+unknown method or collection becomes a policy error fed back to the model.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import tempfile
+from pathlib import Path
+
+from vibeplot.core import sandbox
+
+_XAOD_QUERY = re.compile(r"FuncADLQueryPHYS(LITE)?\b|FuncADL_ATLAS(r2[1-5]|xAOD)\b")
+
+
+def xaod_preflight(code: str, tree: ast.Module, *, timeout: float = 120.0) -> list[str]:
+    """Policy: problems found by building and translating the script's xAOD queries offline."""
+    if not _XAOD_QUERY.search(code):
+        return []
+    with tempfile.TemporaryDirectory(prefix="vibeplot-preflight-") as tmp:
+        work = Path(tmp)
+        script = work / "script.py"
+        script.write_text(code, encoding="utf-8")
+        report = work / "preflight.json"
+        sandbox.run_script(
+            script, workdir=work, limits=sandbox.Limits(timeout=timeout),
+            extra_env={"VIBEPLOT_PREFLIGHT_REPORT": str(report)},
+            hooks=["vibeplot.stacks.servicex_awkward.preflight_hook"],
+        )
+        if not report.is_file():
+            return []  # the script failed before deliver: the real run will show why
+        found = json.loads(report.read_text())
+    return [f"Pre-flight: {p}" for p in found["problems"]]

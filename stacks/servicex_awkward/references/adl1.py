@@ -1,0 +1,25 @@
+# ADL benchmark 1: the missing transverse energy (MET_pt) of all events.
+# ServiceX delivers one column; hist + mplhep draw it.
+import hist
+import matplotlib.pyplot as plt
+import mplhep as hep
+from servicex import Sample, ServiceXSpec, dataset, deliver, query
+from servicex_analysis_utils import to_awk
+
+INPUT_FILE = "{{dataset}}"
+
+met_query = query.FuncADL_Uproot().FromTree("Events").Select(lambda e: {"met": e.MET_pt})
+spec = ServiceXSpec(Sample=[Sample(Name="adl1", Dataset=dataset.FileList([INPUT_FILE]), NFiles=1, Query=met_query)])
+events = to_awk(deliver(spec))["adl1"]
+
+h = hist.Hist.new.Reg(50, 0, 200, name="met", label=r"$E_T^{miss}$ [GeV]").Double()
+h.fill(met=events.met)
+print(f"entries: {h.sum()}")
+
+hep.style.use("CMS")
+fig, ax = plt.subplots()
+h.plot(ax=ax, histtype="fill", label="All events")
+ax.set_ylabel("Events")
+ax.set_title("Missing transverse energy")
+ax.legend()
+plt.savefig("met.png")

@@ -1,0 +1,26 @@
+# ADL benchmark 2: the pT of all jets. ServiceX delivers the jagged jet pT column.
+import awkward as ak
+import hist
+import matplotlib.pyplot as plt
+import mplhep as hep
+from servicex import Sample, ServiceXSpec, dataset, deliver, query
+from servicex_analysis_utils import to_awk
+
+INPUT_FILE = "{{dataset}}"
+
+jet_query = query.FuncADL_Uproot().FromTree("Events").Select(lambda e: {"jet_pt": e.Jet_pt})
+spec = ServiceXSpec(Sample=[Sample(Name="adl2", Dataset=dataset.FileList([INPUT_FILE]), NFiles=1, Query=jet_query)])
+events = to_awk(deliver(spec))["adl2"]
+
+h = hist.Hist.new.Reg(50, 0, 300, name="pt", label=r"Jet $p_T$ [GeV]").Double()
+h.fill(pt=ak.flatten(events.jet_pt))
+print(f"entries: {h.sum()}")
+
+hep.style.use("CMS")
+fig, ax = plt.subplots()
+h.plot(ax=ax, histtype="fill", label="All jets")
+ax.set_ylabel("Jets")
+ax.set_yscale("log")
+ax.set_title("Jet transverse momentum")
+ax.legend()
+plt.savefig("jet_pt.png")

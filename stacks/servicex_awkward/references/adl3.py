@@ -1,0 +1,31 @@
+# ADL benchmark 3: the pT of jets with |eta| < 1. The jet selection runs in the ServiceX query.
+import awkward as ak
+import hist
+import matplotlib.pyplot as plt
+import mplhep as hep
+from servicex import Sample, ServiceXSpec, dataset, deliver, query
+from servicex_analysis_utils import to_awk
+
+INPUT_FILE = "{{dataset}}"
+
+jet_query = (
+    query.FuncADL_Uproot()
+    .FromTree("Events")
+    .Select(lambda e: {"jet_pt": e.Jet_pt, "jet_eta": e.Jet_eta})
+)
+spec = ServiceXSpec(Sample=[Sample(Name="adl3", Dataset=dataset.FileList([INPUT_FILE]), NFiles=1, Query=jet_query)])
+events = to_awk(deliver(spec))["adl3"]
+central_pt = events.jet_pt[abs(events.jet_eta) < 1]
+
+h = hist.Hist.new.Reg(50, 0, 300, name="pt", label=r"Jet $p_T$ [GeV]").Double()
+h.fill(pt=ak.flatten(central_pt))
+print(f"entries: {h.sum()}")
+
+hep.style.use("CMS")
+fig, ax = plt.subplots()
+h.plot(ax=ax, histtype="fill", label=r"Jets with $|\eta| < 1$")
+ax.set_ylabel("Jets")
+ax.set_yscale("log")
+ax.set_title("Central jet transverse momentum")
+ax.legend()
+plt.savefig("jet_pt_eta1.png")

@@ -1,0 +1,71 @@
+"""Run a ServiceX script: against the local backend, or a real ServiceX for rucio datasets.
+
+* Local files and OpenData URLs (``dataset.FileList``): a loopback
+  ServiceX-compatible backend (:mod:`vibeplot.core.sxlocal`) is started for the
+  attempt, its ``servicex.yaml`` is written into the attempt directory (the
+  client finds it from its working directory), and it is stopped afterwards.
+  Its log, ``servicex-backend.log``, stays in the attempt directory.
+* Rucio DIDs: the user's own ServiceX configuration is used — the file named
+  by ``VIBEPLOT_SERVICEX_CONFIG``, else ``servicex.yaml``/``.servicex`` found
+  from the current directory upward or in ``$HOME``, as the servicex client
+  itself searches.  That file is copied into the attempt directory; it is the
+  only credential that reaches generated code, and only in this stack.
+  ``BEARER_TOKEN_FILE`` passes through too when set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from vibeplot.core import sandbox
+from vibeplot.core.datasets import Dataset
+from vibeplot.core.errors import ConfigError
+
+CONFIG_NAMES = ("servicex.yaml", ".servicex")
+
+
+def is_rucio(dataset: Dataset) -> bool:
+    return dataset.location.startswith("rucio://") or (
+        ":" in dataset.location and not dataset.location.startswith(("/", "http", "root:", "file:"))
+    )
+
+
+def user_servicex_config() -> Path | None:
+    explicit = os.environ.get("VIBEPLOT_SERVICEX_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    here = Path.cwd()
+    for folder in (here, *here.parents, Path.home()):
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def check_dataset(dataset: Dataset) -> None:
+    """Before any LLM call: a rucio dataset needs the user's ServiceX configuration."""
+    if is_rucio(dataset) and user_servicex_config() is None:
+        raise ConfigError(
+            f"{dataset.name} is a rucio dataset, which needs a real ServiceX, and no servicex.yaml was found",
+            hint="put your servicex.yaml (with its token) in this directory or $HOME, or point "
+                 "VIBEPLOT_SERVICEX_CONFIG at it; local files and OpenData URLs need nothing",
+        )
+
+
+def run(script: Path, *, workdir: Path, limits: sandbox.Limits, dataset: Dataset) -> sandbox.RunResult:
+    if is_rucio(dataset):
+        config = user_servicex_config()
+        shutil.copy(config, workdir / "servicex.yaml")
+        extra, allowed = {}, set()
+        if os.environ.get("BEARER_TOKEN_FILE"):
+            extra["BEARER_TOKEN_FILE"] = os.environ["BEARER_TOKEN_FILE"]
+            allowed.add("BEARER_TOKEN_FILE")
+        return sandbox.run_script(script, workdir=workdir, limits=limits, extra_env=extra, allow_secrets=allowed)
+
+    from vibeplot.core.sxlocal import LocalServiceX
+
+    with LocalServiceX(log_path=workdir / "servicex-backend.log") as backend:
+        backend.write_config(workdir)
+        return sandbox.run_script(script, workdir=workdir, limits=limits)
