@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import tempfile
+from pathlib import Path
 
 REPORT = os.environ.get("VIBEPLOT_PREFLIGHT_REPORT")
 XAOD_CODEGENS = {"atlasr25", "atlasr22", "atlasr21", "atlasxaod"}
@@ -66,7 +67,7 @@ def _fake_deliver(spec, *args, **kwargs):
 
             with tempfile.TemporaryDirectory() as tmp:
                 try:
-                    LocalXAODCodegen().gen_code(qastle, tmp)
+                    LocalXAODCodegen().gen_code(qastle, Path(tmp))
                 except Exception as err:  # the translator's own words are the advice
                     _problems.append(f"Sample {sample.Name}: the xAOD query does not translate to C++: {err}")
             checked.append(sample.Name)
