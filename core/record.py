@@ -72,6 +72,9 @@ class RunRecord:
             if target.exists():
                 target = self.path / f"{png.parent.name}-{png.name}"
             shutil.copy2(png, target)
+            sidecar = png.with_name(png.name + ".json")  # histograms drawn, see capture_hook
+            if sidecar.is_file():
+                shutil.copy2(sidecar, target.with_name(target.name + ".json"))
             copied.append(target.name)
         self.manifest.update(
             outcome=outcome,

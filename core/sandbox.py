@@ -45,6 +45,10 @@ ALLOWED_ENV = {
 _SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.I)
 
 
+#: hooks every sandboxed script gets unless a caller names others: histogram sidecars
+DEFAULT_HOOKS = ("vibeplot.core.capture_hook",)
+
+
 @dataclass
 class Limits:
     timeout: float = 600.0
@@ -156,7 +160,7 @@ def run_script(
     limits: Limits | None = None,
     extra_env: dict[str, str] | None = None,
     allow_secrets: set[str] = frozenset(),
-    hooks: list[str] = (),
+    hooks: list[str] | None = None,
     python: str = sys.executable,
     poll_seconds: float = 0.1,
 ) -> RunResult:
@@ -173,7 +177,7 @@ def run_script(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
-            env=build_env(extra_env, allow_secrets=allow_secrets, hooks=hooks),
+            env=build_env(extra_env, allow_secrets=allow_secrets, hooks=DEFAULT_HOOKS if hooks is None else hooks),
             process_group=0,
         )
     pgid = child.pid

@@ -12,7 +12,7 @@ jet_query = query.FuncADL_Uproot().FromTree("Events").Select(lambda e: {"jet_pt"
 spec = ServiceXSpec(Sample=[Sample(Name="adl2", Dataset=dataset.FileList([INPUT_FILE]), NFiles=1, Query=jet_query)])
 events = to_awk(deliver(spec))["adl2"]
 
-h = hist.Hist.new.Reg(50, 0, 300, name="pt", label=r"Jet $p_T$ [GeV]").Double()
+h = hist.Hist.new.Reg(60, 0, 300, name="pt", label=r"Jet $p_T$ [GeV]").Double()
 h.fill(pt=ak.flatten(events.jet_pt))
 print(f"entries: {h.sum()}")
 

@@ -17,7 +17,7 @@ spec = ServiceXSpec(Sample=[Sample(Name="adl3", Dataset=dataset.FileList([INPUT_
 events = to_awk(deliver(spec))["adl3"]
 central_pt = events.jet_pt[abs(events.jet_eta) < 1]
 
-h = hist.Hist.new.Reg(50, 0, 300, name="pt", label=r"Jet $p_T$ [GeV]").Double()
+h = hist.Hist.new.Reg(60, 0, 300, name="pt", label=r"Jet $p_T$ [GeV]").Double()
 h.fill(pt=ak.flatten(central_pt))
 print(f"entries: {h.sum()}")
 

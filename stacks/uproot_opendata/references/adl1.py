@@ -11,6 +11,7 @@ with uproot.open(INPUT_FILE) as f:
 
 h = hist.Hist.new.Reg(50, 0, 200, name="met", label=r"$E_T^{miss}$ [GeV]").Double()
 h.fill(met=events.MET_pt)
+print(f"entries: {h.sum()}")
 
 hep.style.use("CMS")
 fig, ax = plt.subplots()

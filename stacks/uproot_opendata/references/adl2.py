@@ -12,6 +12,7 @@ with uproot.open(INPUT_FILE) as f:
 
 h = hist.Hist.new.Reg(60, 0, 300, name="pt", label=r"Jet $p_T$ [GeV]").Double()
 h.fill(pt=ak.flatten(events.Jet_pt))
+print(f"entries: {h.sum()}")
 
 hep.style.use("CMS")
 fig, ax = plt.subplots()

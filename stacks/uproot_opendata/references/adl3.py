@@ -14,6 +14,7 @@ central_pt = events.Jet_pt[abs(events.Jet_eta) < 1]
 
 h = hist.Hist.new.Reg(60, 0, 300, name="pt", label=r"Jet $p_T$ [GeV]").Double()
 h.fill(pt=ak.flatten(central_pt))
+print(f"entries: {h.sum()}")
 
 hep.style.use("CMS")
 fig, ax = plt.subplots()

@@ -14,6 +14,7 @@ selected = events[ak.sum(events.Jet_pt > 40, axis=1) >= 2]
 
 h = hist.Hist.new.Reg(50, 0, 200, name="met", label=r"$E_T^{miss}$ [GeV]").Double()
 h.fill(met=selected.MET_pt)
+print(f"entries: {h.sum()}")
 
 hep.style.use("CMS")
 fig, ax = plt.subplots()

@@ -28,6 +28,7 @@ selected = events[ak.any(good_pair, axis=1)]
 
 h = hist.Hist.new.Reg(50, 0, 200, name="met", label=r"$E_T^{miss}$ [GeV]").Double()
 h.fill(met=selected.MET_pt)
+print(f"entries: {h.sum()}")
 
 hep.style.use("CMS")
 fig, ax = plt.subplots()

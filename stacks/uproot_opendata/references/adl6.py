@@ -33,6 +33,7 @@ h_pt = hist.Hist.new.Reg(50, 0, 400, name="pt", label=r"Trijet $p_T$ [GeV]").Dou
 h_pt.fill(pt=best_pt)
 h_btag = hist.Hist.new.Reg(50, 0, 1, name="btag", label="Max b-tag discriminant in trijet").Double()
 h_btag.fill(btag=best_btag)
+print(f"entries: {h_pt.sum()} (pT), {h_btag.sum()} (b-tag)")
 
 hep.style.use("CMS")
 for h, name, title in [(h_pt, "trijet_pt", "Trijet $p_T$"), (h_btag, "trijet_maxbtag", "Trijet max b-tag")]:

@@ -34,6 +34,7 @@ ht = ak.sum(jets[~near_lepton].pt, axis=1)
 
 h = hist.Hist.new.Reg(40, 0, 800, name="ht", label=r"$H_T$ (jets $p_T > 30$ GeV, lepton-cleaned) [GeV]").Double()
 h.fill(ht=ht)
+print(f"entries: {h.sum()}")
 
 hep.style.use("CMS")
 fig, ax = plt.subplots()

@@ -40,6 +40,7 @@ mt = np.sqrt(2 * lead.pt * events.MET_pt * (1 - np.cos(lead.phi - events.MET_phi
 
 h = hist.Hist.new.Reg(40, 0, 200, name="mt", label=r"$m_T(\ell, E_T^{miss})$ [GeV]").Double()
 h.fill(mt=mt)
+print(f"entries: {h.sum()}")
 
 hep.style.use("CMS")
 fig, ax = plt.subplots()
