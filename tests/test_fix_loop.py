@@ -115,3 +115,41 @@ def test_disk_cache_answers_repeated_prompt(sample, tmp_path):
     assert first.outcome == second.outcome == "plot"
     assert len(server.requests) == 1
     assert second.manifest["attempts"][0]["llm"]["cache_hit"] is True
+
+
+SX_BROKEN = '''- Reads MET through ServiceX.
+
+```python
+import matplotlib.pyplot as plt
+from servicex import deliver, ServiceXSpec, Sample, dataset, query
+from servicex_analysis_utils import to_awk
+q = query.FuncADL_Uproot().FromTree("Events").Select(lambda e: {{"met": e.{branch}}})
+spec = ServiceXSpec(Sample=[Sample(Name="met", Dataset=dataset.FileList([{files}]), NFiles=1, Query=q)])
+met = to_awk(deliver(spec))["met"].met
+plt.hist(met, bins=50, range=(0, 200))
+plt.savefig("met.png")
+```
+'''
+
+
+def sx_fixed_reply(sample) -> str:
+    code = plugins.get_stack("servicex_awkward").reference_solution("adl-1").replace("{{dataset}}", str(sample))
+    return f"- Fixed.\n\n```python\n{code}```\n"
+
+
+@pytest.mark.parametrize("branch, files, message", [
+    ("MET_ptt", "{sample!r}", "MET_ptt not in fields"),
+    ("MET_pt", "{sample!r}.replace('.root', '-missing.root')", "No such file or directory"),
+], ids=["missing-branch", "missing-file"])
+def test_servicex_failures_reach_the_fix_prompt(sample, tmp_path, branch, files, message):
+    broken = SX_BROKEN.format(branch=branch, files=files.format(sample=str(sample)))
+    with ScriptedServer([broken, sx_fixed_reply(sample)]) as server:
+        result = ask(AskOptions(question=QUESTION, stack="servicex_awkward", model="openai/gpt-4o-mini",
+                                api_base=server.url, out=tmp_path, use_cache=False))
+    assert result.outcome == "plot", result.message
+    assert [a["status"] for a in result.manifest["attempts"]] == ["failed", "plot"]
+    fix = server.requests[1]["messages"][-1]["content"]
+    assert message in fix
+    assert "Advice:" in fix and "The ServiceX transform failed:" in fix
+    log = (result.run_dir / "attempt-1" / "servicex-backend.log").read_text()
+    assert "transform FAILED" in log and message in log
