@@ -10,9 +10,13 @@ records, per axes, every histogram-like artist:
 * bar containers (``plt.hist``, ``ax.bar``): edges from the bars, contents from
   their heights;
 
-with the axes' x/y labels and title.  Validation (comparing against reference
-values) reads these files.  matplotlib is not imported by the hook itself, so
-scripts that do not plot pay nothing.
+with the axes' x/y labels and title.  For ROOT, ``TCanvas::SaveAs`` and
+``TPad::Print`` are wrapped the same way (through a ROOT pythonization, so only
+when the script uses canvases): every 1-D ``TH1`` on the canvas or its pads,
+also inside a ``THStack``, with edges, contents, variances and titles.
+Validation (comparing against reference values) reads these files.  Neither
+matplotlib nor ROOT is imported by the hook itself, so scripts that do not plot
+pay nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import sys
 
 TARGET = "matplotlib.figure"
+ROOT_TARGET = "ROOT"
 
 
 def _bars(container) -> dict | None:
@@ -59,28 +64,86 @@ def _describe(figure) -> list[dict]:
     return axes_out
 
 
+def _write_sidecar(fname, describe) -> None:
+    if not (isinstance(fname, (str, bytes)) or hasattr(fname, "__fspath__")):
+        return  # a file object: nothing to put a sidecar next to
+    path = str(fname.decode() if isinstance(fname, bytes) else fname)
+    try:
+        with open(path + ".json", "w", encoding="utf-8") as out:
+            json.dump({"image": path, "axes": describe()}, out)
+    except Exception as err:  # capture must never break the user's plot
+        print(f"vibeplot: could not record histograms of {path}: {err}", file=sys.stderr)
+
+
 def _patch(module) -> None:
     original = module.Figure.savefig
 
     def savefig(self, fname, *args, **kwargs):
         result = original(self, fname, *args, **kwargs)
-        if isinstance(fname, (str, bytes)) or hasattr(fname, "__fspath__"):
-            path = str(fname if not isinstance(fname, bytes) else fname.decode())
-            try:
-                with open(path + ".json", "w", encoding="utf-8") as out:
-                    json.dump({"image": path, "axes": _describe(self)}, out)
-            except Exception as err:  # capture must never break the user's plot
-                print(f"vibeplot: could not record histograms of {path}: {err}", file=sys.stderr)
+        _write_sidecar(fname, lambda: _describe(self))
         return result
 
     module.Figure.savefig = savefig
 
 
+def _root_hist(h) -> dict:
+    n = h.GetNbinsX()
+    axis = h.GetXaxis()
+    return {
+        "kind": "TH1", "name": h.GetName(),
+        "edges": [float(axis.GetBinLowEdge(i)) for i in range(1, n + 2)],
+        "values": [float(h.GetBinContent(i)) for i in range(1, n + 1)],
+        "variances": [float(h.GetBinError(i)) ** 2 for i in range(1, n + 1)],
+        "underflow": float(h.GetBinContent(0)), "overflow": float(h.GetBinContent(n + 1)),
+        "label": h.GetTitle(),
+    }
+
+
+def _describe_pad(pad) -> list[dict]:
+    hists, pads = [], []
+    for obj in pad.GetListOfPrimitives():
+        if obj.InheritsFrom("TPad"):
+            pads.extend(_describe_pad(obj))
+        elif obj.InheritsFrom("THStack"):
+            hists.extend(_root_hist(h) for h in obj.GetHists() if h.GetDimension() == 1)
+        elif obj.InheritsFrom("TH1") and obj.GetDimension() == 1:
+            hists.append(_root_hist(obj))
+    if not hists:
+        return pads
+    first = next(o for o in pad.GetListOfPrimitives() if o.InheritsFrom("TH1") or o.InheritsFrom("THStack"))
+    xaxis, yaxis = first.GetXaxis(), first.GetYaxis()
+    return [{"xlabel": xaxis.GetTitle() if xaxis else "", "ylabel": yaxis.GetTitle() if yaxis else "",
+             "title": first.GetTitle(), "histograms": hists}, *pads]
+
+
+def _pythonize_pad(klass, name) -> None:
+    for method in ("SaveAs", "Print"):
+        original = getattr(klass, method)
+
+        def wrapped(self, *args, _original=original, **kwargs):
+            result = _original(self, *args, **kwargs)
+            if args and isinstance(args[0], str) and args[0].lower().endswith((".png", ".pdf", ".svg")):
+                _write_sidecar(args[0], lambda: _describe_pad(self))
+            return result
+
+        setattr(klass, method, wrapped)
+
+
+def _patch_root(root) -> None:
+    try:
+        root.pythonization("TPad")(_pythonize_pad)  # runs when TPad/TCanvas is first used
+    except Exception as err:
+        print(f"vibeplot: cannot watch ROOT canvases: {err}", file=sys.stderr)
+
+
 class _AfterImport(importlib.abc.MetaPathFinder):
-    """Runs :func:`_patch` right after ``matplotlib.figure`` is imported."""
+    """Calls ``patch(module)`` right after the module ``name`` is imported."""
+
+    def __init__(self, name: str, patch):
+        self.name, self.patch = name, patch
 
     def find_spec(self, name, path=None, target=None):
-        if name != TARGET:
+        if name != self.name:
             return None
         sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(name, path, target)
@@ -90,13 +153,14 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 
         def exec_and_patch(module):
             exec_module(module)
-            _patch(module)
+            self.patch(sys.modules.get(name, module))  # ROOT swaps in its facade
 
         spec.loader.exec_module = exec_and_patch
         return spec
 
 
-if TARGET in sys.modules:
-    _patch(sys.modules[TARGET])
-else:
-    sys.meta_path.insert(0, _AfterImport())
+for _name, _patcher in ((TARGET, _patch), (ROOT_TARGET, _patch_root)):
+    if _name in sys.modules:
+        _patcher(sys.modules[_name])
+    else:
+        sys.meta_path.insert(0, _AfterImport(_name, _patcher))

@@ -120,4 +120,5 @@ def from_path(path: str) -> Dataset:
         description=f"{entries} entries in tree `{tree_name}`; other trees: "
         + (", ".join(t for t in trees if t != tree_name) or "none"),
         prompt_notes=notes,
+        metadata={"given_as_path": True},
     )

@@ -21,7 +21,7 @@ def answer(question: str, stack, dataset) -> Reply:
             hint="ask one of adl-1 … adl-8 by id or wording; "
             "for anything else use a real model with --model",
         )
-    code = stack.reference_solution(q.id)
+    code = stack.reference_solution(q.id, dataset)
     if code is None:
         raise ConfigError(f"the {stack.name} stack has no reference solution for {q.id}")
     code = code.replace("{{dataset}}", dataset.location)

@@ -74,6 +74,10 @@ class Stack:
     dataset_access: Callable[["Dataset"], str] | None = None
     #: called before any LLM call; raises ConfigError when the stack cannot run on the dataset
     check_dataset: Callable[["Dataset"], None] | None = None
+    #: hint bricks chosen from the dataset (overrides hint_bricks + format_bricks)
+    select_bricks: Callable[["Dataset"], list[str]] | None = None
+    #: sub-folder of references/ to use for a dataset (e.g. "direct"), None for the top level
+    reference_variant: Callable[["Dataset"], str | None] | None = None
     #: distributions whose versions go into run records
     packages: tuple[str, ...] = ()
     source: str = ""
@@ -95,14 +99,19 @@ class Stack:
 
     def bricks_for(self, dataset) -> list[str]:
         """Hint bricks for a prompt about ``dataset``: the stack's, then its format's."""
+        if self.select_bricks is not None and dataset is not None:
+            return self.select_bricks(dataset)
         extra = self.format_bricks.get(dataset.format, []) if dataset is not None else []
         return [*self.hint_bricks, *(b for b in extra if b not in self.hint_bricks)]
 
-    def reference_solution(self, question_id: str) -> str | None:
-        """The curated solution for ``question_id``, or None."""
+    def reference_solution(self, question_id: str, dataset=None) -> str | None:
+        """The curated solution for ``question_id`` (for ``dataset``'s variant), or None."""
         if self.references_dir is None:
             return None
-        path = self.references_dir / f"{question_id.replace('-', '')}.py"
+        folder = self.references_dir
+        if self.reference_variant is not None and dataset is not None:
+            folder = folder / (self.reference_variant(dataset) or "")
+        path = folder / f"{question_id.replace('-', '')}.py"
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
     def explain(self, failure: Failure) -> list[str]:

@@ -25,7 +25,7 @@ import pytest
 pytest.importorskip("func_adl_servicex_xaodr25")
 pytest.importorskip("servicex_local")
 
-HINTS = pathlib.Path(__file__).resolve().parents[1] / "stacks" / "servicex_awkward" / "hints"
+HINTS = pathlib.Path(__file__).resolve().parents[1] / "hints"
 PHYSLITE_BRICK = HINTS / "funcadl_physlite.md"
 BTAG_BRICK = HINTS / "xaod_btagging.md"
 

@@ -1,0 +1,62 @@
+"""The ``rdataframe`` stack: ROOT RDataFrame analyses, with ServiceX delivery or on local files.
+
+vibeplot's headline stack.  ServiceX skims the data into ROOT files (or
+RDataFrame reads local files directly with ``--dataset PATH``); RDataFrame
+defines, filters and histograms, and ROOT draws.  ROOT comes from PyPI as the
+optional extra ``vibeplot[rdataframe]``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vibeplot.core import policies as core_policies
+from vibeplot.core.datasets import Dataset
+from vibeplot.core.hookspecs import hookimpl
+from vibeplot.core.stack import Stack
+from vibeplot.stacks.servicex_awkward import dataset_access as servicex_access
+from vibeplot.stacks.servicex_awkward.preflight import xaod_preflight
+
+from . import runner
+from .explainers import EXPLAINERS
+from .policies import POLICIES
+
+HERE = Path(__file__).parent
+
+FORMAT_BRICKS = {"physlite": ["funcadl_physlite", "xaod_btagging"]}
+
+
+def select_bricks(dataset: Dataset) -> list[str]:
+    if runner.is_direct(dataset):
+        return ["rdataframe"]
+    return ["servicex_rdf", *FORMAT_BRICKS.get(dataset.format, ["funcadl_uproot"]), "rdataframe"]
+
+
+def dataset_access(dataset: Dataset) -> str:
+    if runner.is_direct(dataset):
+        return (f'- Read it directly, without ServiceX: `ROOT.RDataFrame("{dataset.tree or "Events"}", '
+                f'"{dataset.location}")`\n')
+    return servicex_access(dataset) + "- Then open the delivered ROOT files with RDataFrame.\n"
+
+
+def make_stack() -> Stack:
+    return Stack.from_directory(
+        "rdataframe",
+        HERE,
+        description="ROOT RDataFrame on ServiceX-delivered ROOT files or local files; ROOT draws",
+        hint_bricks=["servicex_rdf", "funcadl_uproot", "rdataframe"],
+        select_bricks=select_bricks,
+        reference_variant=lambda ds: "direct" if runner.is_direct(ds) else None,
+        policies=[core_policies.no_installs_or_shell, *POLICIES, xaod_preflight],
+        explainers=EXPLAINERS,
+        runner=runner.run,
+        check_dataset=runner.check_dataset,
+        dataset_access=dataset_access,
+        formats=("physlite", "flat-ntuple", "nanoaod", "root-file"),
+        packages=("root", "servicex", "func-adl-uproot", "func-adl-servicex-xaodr25", "numpy"),
+    )
+
+
+@hookimpl
+def register_stacks(register):
+    register(make_stack())

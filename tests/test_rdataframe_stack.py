@@ -1,0 +1,121 @@
+"""The rdataframe stack: policies, cling explainers, prompt assembly per mode, ROOT checks, fix loop."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from vibeplot.core import plugins, policies, prompt
+from vibeplot.core.datasets import from_path
+from vibeplot.core.errors import ConfigError
+from vibeplot.core.stack import Failure
+
+ROOT_OK = pytest.importorskip("ROOT", reason="the rdataframe extra is not installed") is not None
+
+GOOD = textwrap.dedent('''
+    import ROOT
+    ROOT.gROOT.SetBatch(True)
+    df = ROOT.RDataFrame("Events", "f.root")
+    h = df.Histo1D(("met", ";MET [GeV];Events", 50, 0, 200), "MET_pt")
+    c = ROOT.TCanvas()
+    h.Draw("HIST")
+    c.SaveAs("met.png")
+''')
+
+
+@pytest.fixture(scope="module")
+def stack():
+    return plugins.get_stack("rdataframe")
+
+
+def test_good_script_passes(stack):
+    assert policies.check(GOOD, stack.policies) == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    (("ROOT.gROOT.SetBatch(True)\n", ""), "SetBatch"),
+    (('c.SaveAs("met.png")', 'c.SaveAs("met.pdf")'), "PNG"),
+    (("h.Draw", "b = ROOT.TBrowser()\nh.Draw"), "TBrowser"),
+    (("import ROOT\n", "import ROOT\nimport subprocess\n"), "subprocess"),
+])
+def test_policy_violations(stack, change, expected):
+    problems = policies.check(GOOD.replace(*change), stack.policies)
+    assert any(expected in p for p in problems), problems
+
+
+def test_nfiles_only_when_servicex_is_used(stack):
+    sx = GOOD.replace("df = ", "from servicex import deliver, Sample\nfiles = deliver(spec := Sample(Name='x'))\ndf = ")
+    assert any("NFiles=1" in p for p in policies.check(sx, stack.policies))
+
+
+@pytest.mark.parametrize("stderr, expected", [
+    ("input_line_35:1:16: error: unknown type name 'RVecF'", "ROOT::RVecF"),
+    ("input_line_60:2:27: error: use of undeclared identifier 'Jet_ptt'", "'Jet_ptt' is not declared"),
+    ('runtime_error: Unknown column: "MET_ptt"', "'MET_ptt' does not exist"),
+    ('invalid_argument: RDataFrame: cannot find dataset "servicex" in file "/tmp/x.root".', "`servicex`"),
+    ("error: no matching function for call to 'pick'", "ROOT::RVecF"),
+])
+def test_cling_explainers(stack, stderr, expected):
+    assert any(expected in a for a in stack.explain(Failure("", "", stderr, 1))), stack.explain(Failure("", "", stderr, 1))
+
+
+def test_bricks_follow_the_mode(stack, sample):
+    from vibeplot.datasets import embedded
+
+    via_servicex = prompt.first_prompt(stack, embedded.dataset(), "Plot MET").text
+    assert "ServiceX delivering ROOT files" in via_servicex and "FuncADL_Uproot" in via_servicex
+    direct = prompt.first_prompt(stack, from_path(str(sample)), "Plot MET").text
+    assert "ServiceX delivering" not in direct and "FuncADL" not in direct and f'ROOT.RDataFrame("Events", "{sample}")' in direct
+
+
+def test_missing_root_is_one_clear_message(stack, monkeypatch, sample):
+    from vibeplot.stacks.rdataframe import runner
+
+    monkeypatch.setattr(runner, "root_problem", lambda: "ROOT is not installed")
+    with pytest.raises(ConfigError) as err:
+        stack.check_dataset(from_path(str(sample)))
+    assert "vibeplot[rdataframe]" in err.value.hint
+    monkeypatch.setattr(runner, "root_problem", lambda: "cling cannot find the C++ standard headers")
+    with pytest.raises(ConfigError) as err:
+        stack.check_dataset(from_path(str(sample)))
+    assert "g++" in err.value.hint
+
+
+def test_root_probe_passes_here():
+    from vibeplot.stacks.rdataframe import runner
+
+    assert runner.root_problem() is None
+
+
+CLING_BROKEN = '''- RDataFrame with a helper.
+
+```python
+import ROOT
+ROOT.gROOT.SetBatch(True)
+ROOT.gInterpreter.Declare("float lead(const RVecF &pt) {{ return pt.empty() ? -1.f : pt[0]; }}")
+df = ROOT.RDataFrame("Events", "{path}")
+h = df.Define("lead", "lead(Jet_pt)").Histo1D(("lead", ";leading jet pT [GeV];Events", 50, 0, 300), "lead")
+c = ROOT.TCanvas()
+h.Draw("HIST")
+c.SaveAs("lead.png")
+```
+'''
+
+
+def test_cling_error_advice_reaches_fix_prompt(sample, tmp_path):
+    from vibeplot.core.loop import AskOptions, ask
+    from vibeplot.core.scripted_server import ScriptedServer
+
+    broken = CLING_BROKEN.format(path=sample)
+    fixed = broken.replace("const RVecF &", "const ROOT::RVecF &")
+    with ScriptedServer([broken, fixed]) as server:
+        result = ask(AskOptions(question="Plot the leading jet pT", stack="rdataframe", dataset=str(sample),
+                                model="openai/gpt-4o-mini", api_base=server.url, out=tmp_path, use_cache=False))
+    assert result.outcome == "plot", result.message
+    assert [a["status"] for a in result.manifest["attempts"]] == ["failed", "plot"]
+    fix = server.requests[1]["messages"][-1]["content"]
+    assert "unknown type name 'RVecF'" in fix
+    assert "write ROOT::RVecF" in fix
+    sidecar = result.run_dir / "lead.png.json"
+    assert sidecar.is_file() and '"TH1"' in sidecar.read_text()
