@@ -1,62 +1,79 @@
-"""End to end: `vibeplot ask --model reference` for ADL Q1-Q8 in every stack, each one attempt,
-each a PNG; and the histograms drawn agree bin for bin across stacks (same file)."""
+"""End to end: `vibeplot ask --model reference` for ADL Q1-Q8 in every stack (and the rdataframe
+stack in both modes), each in one attempt with its PNG; and the histograms drawn agree bin for bin
+across stacks (same file, read from the capture sidecars)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
+import numpy as np
 import pytest
 
 from conftest import only_run_dir, read_manifest, run_cli
 from vibeplot.core.questions import registry
 
 ADL = [q.id for q in registry().values() if q.id.startswith("adl-")]
-STACKS = ["uproot_opendata", "servicex_awkward"]
-_runs: dict[tuple[str, str], tuple] = {}
+HAVE_ROOT = importlib.util.find_spec("ROOT") is not None
+# (stack, mode): mode "direct" passes the sample with --dataset PATH (no ServiceX)
+VARIANTS = [("uproot_opendata", ""), ("servicex_awkward", "")]
+if HAVE_ROOT:
+    VARIANTS += [("rdataframe", ""), ("rdataframe", "direct")]
+_runs: dict[tuple, tuple] = {}
 
 
-def ask_reference(stack: str, qid: str, tmp_path_factory):
-    """One run per (stack, question), shared by the tests below."""
-    if (stack, qid) not in _runs:
-        cwd = tmp_path_factory.mktemp(f"{stack}-{qid}")
-        proc = run_cli("ask", "--model", "reference", "--stack", stack, registry()[qid].text, cwd=cwd)
+def ask_reference(stack: str, mode: str, qid: str, tmp_path_factory, sample):
+    """One run per (stack, mode, question), shared by the tests below."""
+    key = (stack, mode, qid)
+    if key not in _runs:
+        cwd = tmp_path_factory.mktemp(f"{stack}-{mode or 'default'}-{qid}")
+        extra = ["--dataset", str(sample)] if mode == "direct" else []
+        proc = run_cli("ask", "--model", "reference", "--stack", stack, *extra, registry()[qid].text, cwd=cwd)
         run = only_run_dir(cwd / "vibeplot-runs") if (cwd / "vibeplot-runs").exists() else None
-        _runs[stack, qid] = (proc, run)
-    return _runs[stack, qid]
+        _runs[key] = (proc, run)
+    return _runs[key]
 
 
 def histograms(run) -> dict[str, list]:
-    """Per plot file: the (edges, values) of every histogram drawn, from the capture sidecars."""
+    """Per plot file: (edges, values) of every histogram drawn, from the capture sidecars."""
     out = {}
     for png in read_manifest(run)["plots"]:
         sidecar = json.loads((run / f"{png}.json").read_text())
-        out[png] = [(h["edges"], h["values"]) for ax in sidecar["axes"] for h in ax["histograms"]]
+        out[png] = [(np.array(h["edges"]), np.array(h["values"])) for ax in sidecar["axes"] for h in ax["histograms"]]
     return out
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack, mode", VARIANTS, ids=[f"{s}{'-' + m if m else ''}" for s, m in VARIANTS])
 @pytest.mark.parametrize("qid", ADL)
-def test_adl_reference_one_attempt(stack, qid, tmp_path_factory, sample):
-    proc, run = ask_reference(stack, qid, tmp_path_factory)
+def test_adl_reference_one_attempt(stack, mode, qid, tmp_path_factory, sample):
+    proc, run = ask_reference(stack, mode, qid, tmp_path_factory, sample)
     assert proc.returncode == 0, proc.stderr
     manifest = read_manifest(run)
     assert manifest["question_id"] == qid and manifest["stack"] == stack
     assert manifest["totals"]["attempts"] == 1
     assert len(manifest["plots"]) == (2 if qid == "adl-6" else 1)
     assert all((run / p).stat().st_size > 5000 for p in manifest["plots"])
-    if stack == "servicex_awkward":  # deliver went over HTTP to the local backend
-        log = (run / "attempt-1" / "servicex-backend.log").read_text()
+    backend_log = run / "attempt-1" / "servicex-backend.log"
+    if stack != "uproot_opendata" and mode != "direct":  # deliver went over HTTP to the local backend
+        log = backend_log.read_text()
         assert "POST /servicex/transformation -> 200" in log and "Complete: 1/1 files ok" in log
+    else:
+        assert not backend_log.exists()
 
 
 @pytest.mark.parametrize("qid", ADL)
 def test_stacks_agree_bin_for_bin(qid, tmp_path_factory, sample):
     drawn = {}
-    for stack in STACKS:
-        proc, run = ask_reference(stack, qid, tmp_path_factory)
+    for stack, mode in VARIANTS:
+        proc, run = ask_reference(stack, mode, qid, tmp_path_factory, sample)
         assert proc.returncode == 0, proc.stderr
-        drawn[stack] = histograms(run)
-    baseline = drawn[STACKS[0]]
+        drawn[stack, mode] = histograms(run)
+    baseline = drawn[VARIANTS[0]]
     assert baseline and all(hists for hists in baseline.values())
-    for stack in STACKS[1:]:
-        assert drawn[stack] == baseline, f"{stack} differs from {STACKS[0]} on {qid}"
+    for variant, plots in drawn.items():
+        assert plots.keys() == baseline.keys(), variant
+        for png, hists in plots.items():
+            assert len(hists) == len(baseline[png]), (variant, png)
+            for (edges, values), (ref_edges, ref_values) in zip(hists, baseline[png]):
+                np.testing.assert_allclose(edges, ref_edges, rtol=1e-9, atol=1e-12, err_msg=f"{variant} {png}")
+                assert np.array_equal(values, ref_values), f"{variant} differs from {VARIANTS[0]} in {png}"

@@ -4,6 +4,7 @@ import awkward as ak
 import hist
 import matplotlib.pyplot as plt
 import mplhep as hep
+import numpy as np
 import vector
 from servicex import Sample, ServiceXSpec, dataset, deliver, query
 from servicex_analysis_utils import to_awk
@@ -20,6 +21,7 @@ mu_query = (
 )
 spec = ServiceXSpec(Sample=[Sample(Name="adl5", Dataset=dataset.FileList([INPUT_FILE]), NFiles=1, Query=mu_query)])
 events = to_awk(deliver(spec))["adl5"]
+events = ak.values_astype(events, np.float64)  # four-vector arithmetic in double precision
 
 muons = ak.zip(
     {"pt": events.mu_pt, "eta": events.mu_eta, "phi": events.mu_phi, "mass": events.mu_mass,

@@ -22,6 +22,7 @@ jet_query = (
 )
 spec = ServiceXSpec(Sample=[Sample(Name="adl6", Dataset=dataset.FileList([INPUT_FILE]), NFiles=1, Query=jet_query)])
 events = to_awk(deliver(spec))["adl6"]
+events = ak.values_astype(events, np.float64)  # four-vector arithmetic in double precision
 
 jets = ak.zip({"pt": events.pt, "eta": events.eta, "phi": events.phi, "mass": events.mass,
                "btag": events.btag}, with_name="Momentum4D")

@@ -5,6 +5,7 @@ import awkward as ak
 import hist
 import matplotlib.pyplot as plt
 import mplhep as hep
+import numpy as np
 import vector
 from servicex import Sample, ServiceXSpec, dataset, deliver, query
 from servicex_analysis_utils import to_awk
@@ -19,6 +20,7 @@ ht_query = query.FuncADL_Uproot().FromTree("Events").Select(lambda e: {
 })
 spec = ServiceXSpec(Sample=[Sample(Name="adl7", Dataset=dataset.FileList([INPUT_FILE]), NFiles=1, Query=ht_query)])
 events = to_awk(deliver(spec))["adl7"]
+events = ak.values_astype(events, np.float64)  # four-vector arithmetic in double precision
 
 
 def momenta(prefix):

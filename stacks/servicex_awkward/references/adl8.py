@@ -28,6 +28,7 @@ lep_query = (
 )
 spec = ServiceXSpec(Sample=[Sample(Name="adl8", Dataset=dataset.FileList([INPUT_FILE]), NFiles=1, Query=lep_query)])
 events = to_awk(deliver(spec))["adl8"]
+events = ak.values_astype(events, np.float64)  # four-vector arithmetic in double precision
 
 
 def leptons_of(prefix, flavour):

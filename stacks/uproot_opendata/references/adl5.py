@@ -4,6 +4,7 @@ import awkward as ak
 import hist
 import matplotlib.pyplot as plt
 import mplhep as hep
+import numpy as np
 import uproot
 import vector
 
@@ -15,6 +16,7 @@ with uproot.open(INPUT_FILE) as f:
     events = f["Events"].arrays(
         ["MET_pt", "Muon_pt", "Muon_eta", "Muon_phi", "Muon_mass", "Muon_charge"]
     )
+    events = ak.values_astype(events, np.float64)  # four-vector arithmetic in double precision
 
 muons = ak.zip(
     {"pt": events.Muon_pt, "eta": events.Muon_eta, "phi": events.Muon_phi,

@@ -15,6 +15,7 @@ INPUT_FILE = "{{dataset}}"
 
 with uproot.open(INPUT_FILE) as f:
     events = f["Events"].arrays(["Jet_pt", "Jet_eta", "Jet_phi", "Jet_mass", "Jet_btag"])
+    events = ak.values_astype(events, np.float64)  # four-vector arithmetic in double precision
 
 events = events[ak.num(events.Jet_pt) >= 3]
 jets = ak.zip(

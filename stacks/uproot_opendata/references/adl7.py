@@ -5,6 +5,7 @@ import awkward as ak
 import hist
 import matplotlib.pyplot as plt
 import mplhep as hep
+import numpy as np
 import uproot
 import vector
 
@@ -16,6 +17,7 @@ with uproot.open(INPUT_FILE) as f:
     events = f["Events"].arrays(
         [f"{obj}_{var}" for obj in ("Jet", "Muon", "Electron") for var in ("pt", "eta", "phi")]
     )
+    events = ak.values_astype(events, np.float64)  # four-vector arithmetic in double precision
 
 
 def momenta(obj):

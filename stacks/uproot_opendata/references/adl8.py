@@ -15,6 +15,7 @@ INPUT_FILE = "{{dataset}}"
 
 with uproot.open(INPUT_FILE) as f:
     events = f["Events"].arrays(filter_name=["MET_pt", "MET_phi", "Muon_*", "Electron_*"])
+    events = ak.values_astype(events, np.float64)  # four-vector arithmetic in double precision
 
 
 def leptons_of(prefix, flavour):
