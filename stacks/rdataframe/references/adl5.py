@@ -23,8 +23,9 @@ df = (
     df.Define("pairs", "Combinations(Muon_pt, 2)")  # all unique muon pairs: index RVecs pairs[0], pairs[1]
     .Define("i1", "pairs[0]")
     .Define("i2", "pairs[1]")
-    .Define("pair_mass", "InvariantMasses(Take(Muon_pt, i1), Take(Muon_eta, i1), Take(Muon_phi, i1), Take(Muon_mass, i1),"
-                         " Take(Muon_pt, i2), Take(Muon_eta, i2), Take(Muon_phi, i2), Take(Muon_mass, i2))")
+    .Define("pair_mass", "InvariantMasses("
+                         "Take(Muon_pt, i1), Take(Muon_eta, i1), Take(Muon_phi, i1), Take(Muon_mass, i1), "
+                         "Take(Muon_pt, i2), Take(Muon_eta, i2), Take(Muon_phi, i2), Take(Muon_mass, i2))")
     .Define("pair_os", "Take(Muon_charge, i1) != Take(Muon_charge, i2)")
     .Filter("Any(pair_os && pair_mass >= 60 && pair_mass <= 120)", "OS pair with 60 <= m <= 120 GeV")
 )

@@ -66,7 +66,8 @@ df = (
     .Define("z_pair", "best_sfos_pair(lep_pt, lep_eta, lep_phi, lep_mass, lep_charge, lep_flavour)")
     .Filter("z_pair.size() == 2", "an SFOS pair")
     .Define("w_lep", "leading_other(lep_pt, z_pair)")
-    .Define("mt", "std::sqrt(2 * lep_pt[w_lep] * MET_pt * (1 - std::cos(lep_phi[w_lep] - MET_phi)))")
+    .Define("mt", "std::sqrt(2.0 * lep_pt[w_lep] * MET_pt"
+                  " * (1.0 - std::cos(double(lep_phi[w_lep]) - MET_phi)))")  # in double precision
 )
 
 h = df.Histo1D(("mt_lep_met", "Transverse mass of lepton + MET (#geq 3 leptons, SFOS pair);"

@@ -7,17 +7,18 @@ INPUT_FILE = "{{dataset}}"
 
 ROOT.gROOT.SetBatch(True)
 ROOT.gInterpreter.Declare("""
-// Scalar pT sum of the jets with pT > 30 GeV farther than dR = 0.4 from every lepton with pT > 10 GeV.
-float cleaned_ht(const ROOT::RVecF &jet_pt, const ROOT::RVecF &jet_eta, const ROOT::RVecF &jet_phi,
-                 const ROOT::RVecF &lep_pt, const ROOT::RVecF &lep_eta, const ROOT::RVecF &lep_phi)
+// Scalar pT sum of the jets with pT > 30 GeV farther than dR = 0.4 from every lepton with pT > 10 GeV
+// (in double precision).
+double cleaned_ht(const ROOT::RVecF &jet_pt, const ROOT::RVecF &jet_eta, const ROOT::RVecF &jet_phi,
+                  const ROOT::RVecF &lep_pt, const ROOT::RVecF &lep_eta, const ROOT::RVecF &lep_phi)
 {
    const ROOT::RVecF eta = lep_eta[lep_pt > 10], phi = lep_phi[lep_pt > 10];
-   float ht = 0.f;
+   double ht = 0.;
    for (std::size_t j = 0; j < jet_pt.size(); ++j) {
       if (!(jet_pt[j] > 30)) continue;
       bool near_lepton = false;
       for (std::size_t l = 0; l < eta.size(); ++l)
-         near_lepton = near_lepton || ROOT::VecOps::DeltaR(jet_eta[j], eta[l], jet_phi[j], phi[l]) < 0.4;
+         near_lepton = near_lepton || ROOT::VecOps::DeltaR<double>(jet_eta[j], eta[l], jet_phi[j], phi[l]) < 0.4;
       if (!near_lepton) ht += jet_pt[j];
    }
    return ht;
