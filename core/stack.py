@@ -17,6 +17,7 @@ not enough, a runner.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
@@ -43,6 +44,23 @@ class Failure:
 
 # An explainer returns short advice lines for a failure (empty if it has none).
 Explainer = Callable[[Failure], list[str]]
+
+
+def rule_advice(rules: list[tuple["re.Pattern", str]], text: str) -> list[str]:
+    """Advice from a table of (pattern, advice template) rules matched against ``text``.
+
+    The template is formatted with the match's non-empty groups; each line appears once.
+
+    >>> rule_advice([(re.compile(r"Unknown column: (\\w+)"), "{0} is not a column")], "Unknown column: met")
+    ['met is not a column']
+    """
+    advice: list[str] = []
+    for pattern, template in rules:
+        for found in pattern.finditer(text):
+            line = template.format(*([g for g in found.groups() if g] or [""]))
+            if line not in advice:
+                advice.append(line)
+    return advice
 
 
 class Runner(Protocol):

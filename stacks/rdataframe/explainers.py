@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from vibeplot.core.stack import Failure
+from vibeplot.core.stack import Failure, rule_advice
 from vibeplot.stacks.servicex_awkward.explainers import advise as servicex_advice
 
 _RULES: list[tuple[re.Pattern, str]] = [
@@ -35,13 +35,7 @@ _RULES: list[tuple[re.Pattern, str]] = [
 
 
 def advise(failure: Failure) -> list[str]:
-    advice = []
-    for pattern, text in _RULES:
-        for found in pattern.finditer(failure.stderr):
-            groups = [g for g in found.groups() if g] or [""]
-            line = text.format(*groups)
-            if line not in advice:
-                advice.append(line)
+    advice = rule_advice(_RULES, failure.stderr)
     return advice + [a for a in servicex_advice(failure) if a not in advice]
 
 

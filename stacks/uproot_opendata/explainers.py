@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from vibeplot.core.stack import Failure
+from vibeplot.core.stack import Failure, rule_advice
 
 _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"KeyInFileError: not found: '([^']+)'"),
@@ -37,12 +37,7 @@ def advise(failure: Failure) -> list[str]:
     if failure.memory_exceeded:
         return ["The script hit the memory limit: read only the branches you need, or process the file "
                 "in chunks with tree.iterate(step_size=...)."]
-    advice = []
-    for pattern, text in _RULES:
-        found = pattern.search(failure.stderr)
-        if found:
-            advice.append(text.format(*found.groups()))
-    return advice
+    return rule_advice(_RULES, failure.stderr)
 
 
 EXPLAINERS = [advise]
