@@ -8,13 +8,14 @@ import click
 @click.command()
 def stacks():
     """List every registered stack, its source package and hint bricks."""
-    from rich.table import Table
-
     from vibeplot.core import plugins
 
-    from ._show import console
-
-    table = Table("stack", "package", "hint bricks", "reads", "description")
     for name, stack in sorted(plugins.stacks().items()):
-        table.add_row(name, stack.source, ", ".join(stack.hint_bricks), ", ".join(stack.formats), stack.description)
-    console.print(table)
+        click.echo(click.style(name, bold=True) + f"  ({stack.source})")
+        click.echo(f"  {stack.description}")
+        click.echo(f"  hint bricks: {', '.join(stack.hint_bricks)}")
+        if stack.format_bricks:
+            extra = "; ".join(f"{fmt}: {', '.join(b)}" for fmt, b in stack.format_bricks.items())
+            click.echo(f"  by dataset format: {extra}")
+        if stack.formats:
+            click.echo(f"  reads: {', '.join(stack.formats)}")
