@@ -7,6 +7,16 @@ from pathlib import Path
 import click
 
 
+def _interactive_chooser():
+    import sys
+
+    if not sys.stdin.isatty():
+        return None
+    from .datasets import choose_interactively
+
+    return choose_interactively
+
+
 @click.command()
 @click.argument("question", nargs=-1, required=True)
 @click.option("--stack", "-s", default=None, help="Analysis stack (see `vibeplot stacks`). [default: uproot_opendata]")
@@ -52,6 +62,8 @@ def ask(question, stack, model, api_base, dataset, max_iterations, out, no_cache
         out=out or Path(config.setting("out", None, "vibeplot-runs")),
         use_cache=not no_cache,
         limits=Limits(timeout=timeout, memory_mb=memory_mb),
+        # an ambiguous dataset phrase: ask on a terminal, else take the best match and warn
+        choose=_interactive_chooser(),
     )
     result = run_with_status(opts)
     summary(result)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, config, extract, plugins, policies, prompt, questions, reference, sandbox
-from .datasets import Dataset, ResolveContext, from_path, resolve_one
+from .datasets import AmbiguousDataset, Candidate, Dataset, ResolveContext, find_phrase, from_path, resolve, strip_phrase
 from .errors import DatasetError, VibeplotError
 from .llm import REFERENCE_MODEL
 from .record import RunRecord
@@ -30,6 +30,9 @@ class AskOptions:
     out: Path = Path("vibeplot-runs")
     use_cache: bool = True
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    #: settles an ambiguous dataset phrase: ``choose(phrase, candidates) -> Candidate``
+    #: (the CLI sets one on a TTY); None takes the best match and warns
+    choose: Callable | None = None
 
 
 @dataclass
@@ -46,18 +49,63 @@ Status = Callable[[str], None]
 DEFAULT_DATASET_PHRASE = "adl sample"
 
 
-def choose_dataset(opts: AskOptions, stack) -> tuple[Dataset, dict]:
-    """The dataset to use and how it was chosen (recorded in run.json)."""
-    context = ResolveContext(stack=stack.name)
+#: how an ambiguous phrase is settled: ``choose(phrase, candidates) -> Candidate``
+#: (the CLI asks on a TTY); None takes the best-scoring candidate
+Chooser = Callable[[str, list[Candidate]], Candidate]
+NONINTERACTIVE_WHY = "ambiguous; took the best match (non-interactive)"
+
+
+def _resolve(phrase: str, context: ResolveContext, source: str, choose: Chooser | None,
+             warn: Callable[[str], None]) -> tuple[Dataset, dict]:
+    try:
+        found = resolve(phrase, context)
+    except AmbiguousDataset as err:
+        options = err.candidates
+        if choose is not None:
+            picked = choose(phrase, options)
+            why = f"{source}: ambiguous; chosen interactively"
+        else:
+            picked = options[0]
+            why = f"{source}: {NONINTERACTIVE_WHY}"
+            warn(f"dataset phrase {phrase!r} is ambiguous; using {picked.dataset.name}. Alternatives: "
+                 + ", ".join(c.dataset.name for c in options[1:]) + " (name one with --dataset)")
+        others = [c.dataset.name for c in options if c is not picked]
+        return picked.dataset, {"name": picked.dataset.name, "why": why, "phrase": phrase,
+                                "score": round(picked.score, 3), "alternatives": others}
+    record = found.as_dict()
+    record["why"] = f"{source}: {found.why}"
+    return found.dataset, record
+
+
+def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
+                   warn: Callable[[str], None] | None = None) -> tuple[Dataset, dict]:
+    """The dataset to use and how it was chosen (recorded in run.json).
+
+    Precedence: ``--dataset`` (a local file, else a phrase) > a dataset phrase found in the
+    question > the benchmark question's registered dataset > the embedded sample.  An
+    ambiguous phrase is settled by ``choose`` (or ``opts.choose``), else by taking the best
+    match with a warning.  A dataset the stack cannot read is an error here, before any model call.
+    """
+    import sys
+
+    choose = choose or opts.choose
+    warn = warn or (lambda message: print(f"Warning: {message}", file=sys.stderr))
+    context = ResolveContext(stack=stack.name, formats=tuple(stack.formats or ()))
     if opts.dataset and Path(opts.dataset).expanduser().exists():
-        ds, why = from_path(opts.dataset), "a local file given with --dataset"
+        ds = from_path(opts.dataset)
+        resolution = {"name": ds.name, "why": "a local file given with --dataset", "phrase": opts.dataset,
+                      "score": 1.0, "alternatives": []}
     elif opts.dataset:
-        ds, why = resolve_one(opts.dataset, context), f"resolved from --dataset {opts.dataset!r}"
+        ds, resolution = _resolve(opts.dataset, context, f"--dataset {opts.dataset!r}", choose, warn)
+    elif phrase := find_phrase(opts.question):
+        ds, resolution = _resolve(phrase, context, "named in the question", choose, warn)
     else:
         known = questions.match(opts.question)
-        phrase = known.dataset if known and known.dataset else DEFAULT_DATASET_PHRASE
-        ds = resolve_one(phrase, context)
-        why = f"benchmark question {known.id}'s dataset" if known else "no dataset named: the default sample"
+        if known and known.dataset:
+            ds, resolution = _resolve(known.dataset, context, f"benchmark question {known.id}'s dataset", choose, warn)
+        else:
+            ds, resolution = _resolve(DEFAULT_DATASET_PHRASE, context, "no dataset named: the default sample",
+                                      choose, warn)
     if stack.formats and ds.format not in stack.formats:
         raise DatasetError(
             f"the {stack.name} stack cannot read {ds.name} (format {ds.format})",
@@ -65,7 +113,13 @@ def choose_dataset(opts: AskOptions, stack) -> tuple[Dataset, dict]:
         )
     if stack.check_dataset is not None:
         stack.check_dataset(ds)
-    return ds, {"name": ds.name, "why": why}
+    return ds, resolution
+
+
+def benchmark_text(question: str) -> str:
+    """The question as matched against the benchmark registry: without a dataset phrase
+    ("... in the ADL benchmark sample"), which names the data, not the plot."""
+    return strip_phrase(question, find_phrase(question))
 
 
 def _default_runner(script: Path, *, workdir: Path, limits: sandbox.Limits, dataset: Dataset):
@@ -74,7 +128,7 @@ def _default_runner(script: Path, *, workdir: Path, limits: sandbox.Limits, data
 
 def _ask_model(opts: AskOptions, stack, ds: Dataset, messages: list[dict]):
     if opts.model == REFERENCE_MODEL:
-        return reference.answer(opts.question, stack, ds)
+        return reference.answer(benchmark_text(opts.question), stack, ds)
     from . import llm
 
     return llm.complete(opts.model, messages, api_base=opts.api_base, use_cache=opts.use_cache)
@@ -84,7 +138,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
     stack = plugins.get_stack(opts.stack)
     ds, resolution = choose_dataset(opts, stack)
     if opts.model == REFERENCE_MODEL:
-        reference.answer(opts.question, stack, ds)  # refuses unknown questions before any work
+        reference.answer(benchmark_text(opts.question), stack, ds)  # refuses unknown questions before any work
     else:
         from . import llm
 
@@ -92,7 +146,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
     if ds.prepare:
         status(f"preparing dataset {ds.name}")
         ds.prepare()
-    known = questions.match(opts.question)
+    known = questions.match(benchmark_text(opts.question))
     first = prompt.first_prompt(stack, ds, opts.question)
     record = RunRecord(opts.out, opts.question, {
         "vibeplot_version": __version__,

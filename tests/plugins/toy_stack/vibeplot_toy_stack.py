@@ -33,3 +33,39 @@ def register_commands(cli):
     def toy_hello():
         """Say hello (a command added by a plugin)."""
         click.echo("hello from the toy plugin")
+
+
+# A dataset resolver of the plugin's own: one extra dataset, found by phrase through the
+# plugin's entry point like vibeplot's built-in catalog.
+TOY_PHRASES = ("toy plugin sample", "toy dataset")
+
+
+def _toy_dataset():
+    from vibeplot.core.datasets import Dataset
+
+    return Dataset(
+        name="toy-plugin-sample",
+        title="a dataset added by the toy plugin (test only)",
+        location="/nonexistent/toy-plugin-sample.root",
+        format="flat-ntuple",
+        tree="Events",
+        experiment="toy",
+        prompt_notes="- A test dataset; it does not exist on disk.\n",
+        metadata={"kind": "simulation", "process": "nothing (test plugin)", "sources": ["the toy plugin"]},
+    )
+
+
+def resolve_toy(phrase, context):
+    from vibeplot.core.datasets import Candidate, normalise_phrase, phrase_score
+
+    wanted = normalise_phrase(phrase)
+    best, exact = max(phrase_score(wanted, normalise_phrase(p)) for p in (*TOY_PHRASES, "toy-plugin-sample"))
+    return [Candidate(_toy_dataset(), best, "toy plugin phrase", exact=exact)] if best >= 0.5 else []
+
+
+resolve_toy.phrases = lambda: [*TOY_PHRASES, "toy-plugin-sample"]
+
+
+@hookimpl
+def register_dataset_resolvers(register):
+    register(resolve_toy)
