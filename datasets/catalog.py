@@ -104,7 +104,7 @@ def _dataset(name: str) -> Dataset:
         format=e["format"],
         tree=e.get("tree"),
         experiment=e.get("experiment"),
-        description=e.get("notes", ""),
+        description="",  # the catalog's notes are about sources: `datasets show`, not the prompt
         prompt_notes=weighting_notes(e),
         metadata=metadata,
     )
