@@ -9,9 +9,22 @@ console = Console(stderr=True)
 
 
 def run_with_status(opts):
+    import dataclasses
+
     from vibeplot.core.loop import ask
 
     with console.status("starting") as status:
+        if opts.choose is not None:  # an interactive question must not share the line with the spinner
+            ask_user = opts.choose
+
+            def choose(phrase, candidates):
+                status.stop()
+                try:
+                    return ask_user(phrase, candidates)
+                finally:
+                    status.start()
+
+            opts = dataclasses.replace(opts, choose=choose)
         return ask(opts, status=lambda message: status.update(message))
 
 
