@@ -1,0 +1,244 @@
+"""Check a candidate's plots against a reference solution's unbinned values.
+
+A reference script is run once with :mod:`vibeplot.core.values_hook`, which records
+every array it histograms (:func:`record_reference`).  A candidate run leaves
+capture sidecars ``NAME.png.json`` (:mod:`vibeplot.core.capture_hook`) with the
+edges and contents of every histogram it drew (:func:`load_sidecars`).
+:func:`validate` then fills each reference quantity into *each candidate
+histogram's own bin edges* (``numpy.histogram``) and compares bin by bin, so
+the candidate's choice of binning and axis range never matters: only bins
+inside the candidate's range are compared, values outside it (flow) are ignored.
+
+Tolerance (:func:`tolerance`): a candidate histogram matches a reference
+quantity when at most ``max(1, 1e-4 * N)`` entries differ, ``N`` being the
+number of reference entries inside the candidate's range.  "Entries differing"
+is ``max(sum of positive bin differences, sum of negative ones)``, so one value
+that lands in the neighbouring bin (float rounding at an edge) counts once.
+Bins with no reference entries in range at all never match (nothing to check).
+
+Verdict:
+
+* ``unverifiable``: no histogram readable from any figure, or no reference values;
+* ``correct``: every reference quantity is matched by some candidate histogram and
+  every candidate histogram matches some quantity (the same quantity drawn twice,
+  e.g. fill + outline, is fine);
+* ``wrong`` otherwise, with a diagnosis per problem.  An unmatched quantity is
+  paired with the most similar unmatched candidate histogram and the first rule
+  that applies is reported:
+
+  1. ``looks scaled by 1000 (MeV vs GeV)``: the candidate matches the reference
+     values multiplied or divided by 1000;
+  2. ``weighted vs unweighted``: the reference is weighted and the candidate
+     matches its values unweighted, or the reference is unweighted and the
+     candidate's bin contents are not whole numbers;
+  3. ``selection too loose by N events`` / ``too tight by N events``: the
+     candidate is a superset (every bin >=) or subset (every bin <=) of the
+     reference within tolerance; N = candidate total - reference total in range;
+  4. ``shifted by X``: the candidate matches the reference values plus a
+     constant offset (estimated from the binned means, refined on a small grid);
+     this match is estimated, so it uses the looser tolerance ``max(tol, 0.02 N)``;
+  5. ``counts differ``.
+
+  A quantity with no candidate histogram left is a ``missing plot``; a candidate
+  histogram matching nothing and paired with nothing is an ``extra plot``.
+
+>>> ref = [{"label": "MET", "values": [1.0, 2.5, 2.6, 7.0], "weights": None}]
+>>> good = [{"image": "met.png", "axes": [{"xlabel": "MET", "histograms": [
+...     {"kind": "bars", "edges": [0, 2, 4, 6], "values": [1, 2, 0], "label": ""}]}]}]
+>>> validate(good, ref).status
+'correct'
+>>> mev = [{"image": "met.png", "axes": [{"xlabel": "MET", "histograms": [
+...     {"kind": "bars", "edges": [0, 2000, 4000, 8000], "values": [1, 2, 1], "label": ""}]}]}]
+>>> v = validate(mev, ref); v.status, v.diagnosis
+('wrong', ['met.png[0] vs reference "MET": looks scaled by 1000 (MeV vs GeV): candidate = 1000 x reference'])
+>>> validate([{"image": "x.png", "axes": []}], ref).status
+'unverifiable'
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+#: relative part of the tolerance: fraction of the in-range reference entries allowed to differ
+REL_TOL = 1e-4
+#: tolerance for matches whose transformation parameter is estimated (a shift)
+SHIFT_REL_TOL = 0.02
+HOOKS = ["vibeplot.core.capture_hook", "vibeplot.core.values_hook"]
+PLACEHOLDER = "{{dataset}}"
+
+
+@dataclass
+class Match:
+    """One comparison of a reference quantity with a candidate histogram."""
+
+    reference: str  # label of the reference quantity
+    candidate: str  # "image[i]" (i-th histogram in that image)
+    differing: float  # entries differing (see module docstring)
+    tolerance: float
+    ok: bool
+
+
+@dataclass
+class Verdict:
+    status: str  # "correct" | "wrong" | "unverifiable"
+    diagnosis: list[str] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+
+
+@dataclass
+class _Hist:
+    name: str
+    edges: np.ndarray
+    values: np.ndarray
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+
+def load_sidecars(run_dir: Path) -> list[dict]:
+    """Every capture sidecar (``*.png.json``) under ``run_dir``, parsed, in path order."""
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(run_dir).rglob("*.png.json"))]
+
+
+def record_reference(script: Path | str, dataset: str, workdir: Path | None = None, **run_kwargs) -> list[dict]:
+    """Run a reference script (``{{dataset}}`` replaced by ``dataset``) with the values hook;
+    return the recorded values (see :mod:`vibeplot.core.values_hook`)."""
+    from .sandbox import run_script
+
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="vibeplot-ref-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    text = Path(script).read_text(encoding="utf-8").replace(PLACEHOLDER, str(dataset))
+    path = workdir / "reference.py"
+    path.write_text(text, encoding="utf-8")
+    out = workdir / "reference-values.json"
+    result = run_script(path, workdir=workdir, hooks=HOOKS,
+                        extra_env={"VIBEPLOT_RECORD_VALUES": str(out)}, **run_kwargs)
+    if result.returncode != 0 or not out.exists():
+        raise RuntimeError(f"reference {script} failed ({result.describe()}): {result.stderr[-2000:]}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _candidates(sidecars: list[dict]) -> list[_Hist]:
+    out = []
+    for sidecar in sidecars:
+        image = Path(str(sidecar.get("image", "?"))).name
+        drawn = [h for ax in sidecar.get("axes", []) for h in ax.get("histograms", [])]
+        for i, h in enumerate(drawn):  # name: image and index of the histogram in that image
+            edges, values = np.asarray(h.get("edges", []), float), np.asarray(h.get("values", []), float)
+            if edges.ndim == 1 and len(edges) == len(values) + 1 and len(values) > 0:
+                out.append(_Hist(f"{image}[{i}]", edges, values))
+    return out
+
+
+# -- comparison -------------------------------------------------------------------------------
+
+
+def tolerance(n_reference: float, rel: float = REL_TOL) -> float:
+    """Entries allowed to differ for ``n_reference`` reference entries in range."""
+    return max(1.0, rel * n_reference)
+
+
+def _expected(values, weights, edges) -> np.ndarray:
+    return np.histogram(values, bins=edges, weights=weights)[0].astype(float)
+
+
+def _differing(expected: np.ndarray, got: np.ndarray) -> float:
+    diff = got - expected
+    return float(max(diff[diff > 0].sum(), -diff[diff < 0].sum()))
+
+
+def _compare(values, weights, h: _Hist, rel: float = REL_TOL) -> tuple[float, float, bool]:
+    """(entries differing, tolerance, matched) for ``values`` filled into ``h``'s edges."""
+    expected = _expected(values, weights, h.edges)
+    n = float(np.abs(expected).sum())
+    d, tol = _differing(expected, h.values), tolerance(n, rel)
+    return d, tol, n > 0 and d <= tol
+
+
+def _similarity(values, weights, h: _Hist) -> float:
+    """Smaller is more alike: differing entries relative to the larger total (0..1)."""
+    expected = _expected(values, weights, h.edges)
+    scale = max(np.abs(expected).sum(), np.abs(h.values).sum(), 1.0)
+    return _differing(expected, h.values) / scale
+
+
+def _shift(values, weights, h: _Hist) -> float | None:
+    """An offset that makes ``values + offset`` match ``h`` (loose tolerance), or None."""
+    centers = 0.5 * (h.edges[1:] + h.edges[:-1])
+    expected = _expected(values, weights, h.edges)
+    if expected.sum() <= 0 or h.values.sum() <= 0:
+        return None
+    guess = np.average(centers, weights=h.values) - np.average(centers, weights=expected)
+    width = float(np.min(np.diff(h.edges)))
+    for offset in guess + width * np.linspace(-1, 1, 21):
+        if abs(offset) > 0.5 * width and _compare(values + offset, weights, h, SHIFT_REL_TOL)[2]:
+            return float(offset)
+    return None
+
+
+def diagnose(quantity: dict, h: _Hist) -> str:
+    """Why ``h`` does not match the reference ``quantity`` (rules in the module docstring)."""
+    values = np.asarray(quantity["values"], float)
+    weights = None if quantity.get("weights") is None else np.asarray(quantity["weights"], float)
+    if _compare(values * 1000, weights, h)[2]:
+        return "looks scaled by 1000 (MeV vs GeV): candidate = 1000 x reference"
+    if _compare(values / 1000, weights, h)[2]:
+        return "looks scaled by 1000 (MeV vs GeV): candidate = reference / 1000"
+    if weights is not None and _compare(values, None, h)[2]:
+        return "weighted vs unweighted: candidate is filled without the reference's weights"
+    if weights is None and np.any(np.abs(h.values - np.round(h.values)) > 1e-6):
+        return "weighted vs unweighted: candidate bin contents are not whole counts, the reference is unweighted"
+    expected = _expected(values, weights, h.edges)
+    diff = h.values - expected
+    tol = tolerance(float(np.abs(expected).sum()))
+    excess, deficit = float(diff[diff > 0].sum()), float(-diff[diff < 0].sum())
+    if excess > tol and deficit <= tol:
+        return f"selection too loose by {round(excess - deficit)} events (histogram entries in range)"
+    if deficit > tol and excess <= tol:
+        return f"selection too tight by {round(deficit - excess)} events (histogram entries in range)"
+    if (offset := _shift(values, weights, h)) is not None:
+        return f"shifted by {offset:+.4g} with respect to the reference"
+    return f"counts differ: {round(max(excess, deficit))} of {round(expected.sum())} entries in range"
+
+
+def validate(candidate_sidecars: list[dict], reference_values: list[dict]) -> Verdict:
+    """Compare a candidate's drawn histograms with a reference's recorded values.
+
+    ``candidate_sidecars``: parsed capture sidecars; ``reference_values``: records
+    from :mod:`vibeplot.core.values_hook` (``label``, ``values``, ``weights``).
+    """
+    hists = _candidates(candidate_sidecars)
+    quantities = [q for q in reference_values if q.get("values") is not None]
+    if not hists:
+        return Verdict("unverifiable", ["no histogram could be read from any figure"])
+    if not quantities:
+        return Verdict("unverifiable", ["the reference recorded no histogrammed values"])
+    arrays = [(np.asarray(q["values"], float),
+               None if q.get("weights") is None else np.asarray(q["weights"], float)) for q in quantities]
+    labels = [q.get("label") or f"quantity {i}" for i, q in enumerate(quantities)]
+
+    matches, matched_q, matched_h = [], set(), set()
+    for qi, (vals, w) in enumerate(arrays):
+        for hi, h in enumerate(hists):
+            d, tol, ok = _compare(vals, w, h)
+            matches.append(Match(labels[qi], h.name, d, tol, ok))
+            if ok:
+                matched_q.add(qi)
+                matched_h.add(hi)
+
+    diagnosis = []
+    free_h = [hi for hi in range(len(hists)) if hi not in matched_h]
+    for qi in (qi for qi in range(len(quantities)) if qi not in matched_q):
+        if not free_h:
+            diagnosis.append(f'missing plot: nothing drawn matches reference "{labels[qi]}"')
+            continue
+        best = min(free_h, key=lambda hi: _similarity(*arrays[qi], hists[hi]))
+        free_h.remove(best)
+        diagnosis.append(f'{hists[best].name} vs reference "{labels[qi]}": {diagnose(quantities[qi], hists[best])}')
+    diagnosis += [f"extra plot: {hists[hi].name} matches no reference quantity" for hi in free_h]
+    return Verdict("wrong" if diagnosis else "correct", diagnosis, matches)

@@ -1,0 +1,209 @@
+"""Sandbox hook: record the unbinned values a script histograms (for validation references).
+
+Active only when ``VIBEPLOT_RECORD_VALUES=path`` is set; then, without editing
+the script, it wraps (each right after its module is imported):
+
+* ``hist.basehist.BaseHist.fill`` (``hist.Hist(...).fill``), 1-D histograms only;
+  repeated fills of the same histogram object are concatenated into one record;
+* ``matplotlib.axes.Axes.hist`` (so also ``plt.hist``); a list of datasets gives
+  one record per dataset;
+* ``numpy.histogram``, when not called from inside one of the above.
+
+At interpreter exit it writes ``path`` as a JSON list of records::
+
+    {"source": "hist.fill" | "Axes.hist" | "numpy.histogram",
+     "label": axis label or name ("" if none), "edges": the script's own bin edges or null,
+     "values": [float, ...], "weights": [float, ...] or null}
+
+:mod:`vibeplot.core.validate` fills these values into a candidate's bins.
+
+>>> run_script(script, workdir=d, hooks=["vibeplot.core.capture_hook", "vibeplot.core.values_hook"],
+...            extra_env={"VIBEPLOT_RECORD_VALUES": str(d / "values.json")})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import sys
+
+ENV = "VIBEPLOT_RECORD_VALUES"
+
+_records: list[dict] = []
+_by_hist: dict[int, dict] = {}  # id(hist object) -> its record
+_keep_alive: list = []  # hist objects with a record, so their id() is not reused
+_depth = 0  # > 0 while inside a wrapped call: inner numpy.histogram calls are not recorded
+
+
+def _floats(data) -> list[float] | None:
+    """``data`` (numpy, awkward, list, scalar) flattened to a list of floats; None if impossible."""
+    if data is None:
+        return None
+    import numpy as np
+
+    try:
+        arr = np.asarray(data, dtype=float)
+    except Exception:
+        try:
+            import awkward as ak
+
+            arr = np.asarray(ak.to_numpy(ak.flatten(data, axis=None)), dtype=float)
+        except Exception:
+            return None
+    return [float(v) for v in arr.ravel()]
+
+
+def _add(source: str, label: str, values, weights=None, edges=None) -> dict | None:
+    vals = _floats(values)
+    if vals is None:
+        return None
+    w = _floats(weights)
+    if w is not None and len(w) != len(vals):
+        w = [w[0]] * len(vals) if len(w) == 1 else None
+    record = {"source": source, "label": label or "", "edges": edges, "values": vals, "weights": w}
+    _records.append(record)
+    return record
+
+
+def _patch_hist(module) -> None:
+    basehist = sys.modules.get("hist.basehist") or __import__("hist.basehist", fromlist=["BaseHist"])
+    original = basehist.BaseHist.fill
+
+    def fill(self, *args, **kwargs):
+        global _depth
+        _depth += 1
+        try:
+            result = original(self, *args, **kwargs)
+        finally:
+            _depth -= 1
+        try:
+            if self.ndim == 1:
+                axis = self.axes[0]
+                values = args[0] if args else kwargs.get(axis.name)
+                weights = kwargs.get("weight")
+                rec = _by_hist.get(id(self))
+                if rec is None:
+                    edges = [float(e) for e in axis.edges] if hasattr(axis, "edges") else None
+                    rec = _add("hist.fill", getattr(axis, "label", "") or axis.name, values, weights, edges)
+                    if rec is not None:
+                        _by_hist[id(self)] = rec
+                        _keep_alive.append(self)
+                else:  # another fill of the same histogram: extend its record
+                    vals, w = _floats(values) or [], _floats(weights)
+                    if (rec["weights"] is None) != (w is None):  # mixed: make both explicit
+                        rec["weights"] = rec["weights"] or [1.0] * len(rec["values"])
+                        w = w or [1.0] * len(vals)
+                    rec["values"].extend(vals)
+                    if w is not None:
+                        rec["weights"].extend(w if len(w) == len(vals) else [w[0]] * len(vals))
+        except Exception as err:  # recording must never break the script
+            print(f"vibeplot: could not record a hist fill: {err}", file=sys.stderr)
+        return result
+
+    basehist.BaseHist.fill = fill
+
+
+def _edges_of(bins):
+    try:
+        import numpy as np
+
+        arr = np.asarray(bins, dtype=float)
+        return [float(e) for e in arr] if arr.ndim == 1 and arr.size > 1 else None
+    except Exception:
+        return None
+
+
+def _patch_axes(module) -> None:
+    original = module.Axes.hist
+
+    def hist(self, x, *args, **kwargs):
+        global _depth
+        _depth += 1
+        try:
+            result = original(self, x, *args, **kwargs)
+        finally:
+            _depth -= 1
+        try:
+            weights = kwargs.get("weights")
+            edges = _edges_of(result[1])
+            label = kwargs.get("label") or ""
+            is_list = isinstance(x, (list, tuple)) and x and hasattr(x[0], "__len__")
+            if is_list:
+                ws = weights if isinstance(weights, (list, tuple)) else [weights] * len(x)
+                labels = label if isinstance(label, (list, tuple)) else [label] * len(x)
+                for xi, wi, li in zip(x, ws, labels):
+                    _add("Axes.hist", li, xi, wi, edges)
+            else:
+                _add("Axes.hist", label, x, weights, edges)
+        except Exception as err:
+            print(f"vibeplot: could not record a plt.hist call: {err}", file=sys.stderr)
+        return result
+
+    module.Axes.hist = hist
+
+
+def _patch_numpy(module) -> None:
+    original = module.histogram
+
+    def histogram(a, *args, **kwargs):
+        result = original(a, *args, **kwargs)
+        if _depth == 0:
+            try:
+                _add("numpy.histogram", "", a, kwargs.get("weights"), _edges_of(result[1]))
+            except Exception as err:
+                print(f"vibeplot: could not record a numpy.histogram call: {err}", file=sys.stderr)
+        return result
+
+    histogram.__wrapped__ = original
+    module.histogram = histogram
+
+
+def _write(path: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump(_records, out)
+    except Exception as err:
+        print(f"vibeplot: could not write recorded values to {path}: {err}", file=sys.stderr)
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls ``patch(module)`` right after the module ``name`` is imported."""
+
+    def __init__(self, name: str, patch):
+        self.name, self.patch = name, patch
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_and_patch(module):
+            exec_module(module)
+            try:
+                self.patch(sys.modules.get(name, module))
+            except Exception as err:
+                print(f"vibeplot: values hook could not patch {name}: {err}", file=sys.stderr)
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
+
+
+def install(path: str) -> None:
+    """Start recording into ``path`` (written at exit)."""
+    atexit.register(_write, path)
+    for name, patcher in (("hist", _patch_hist), ("matplotlib.axes", _patch_axes), ("numpy", _patch_numpy)):
+        if name in sys.modules:
+            patcher(sys.modules[name])
+        else:
+            sys.meta_path.insert(0, _AfterImport(name, patcher))
+
+
+if os.environ.get(ENV):
+    install(os.environ[ENV])
