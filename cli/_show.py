@@ -40,6 +40,11 @@ def summary(result) -> None:
     table.add_row("outcome", f"[{style}]{result.outcome}[/]: {result.message}")
     for plot in result.plots:
         table.add_row("plot", str(plot))
+    verdict = m.get("verdict")
+    if verdict:
+        vstyle = {"correct": "green", "wrong": "red"}.get(verdict["status"], "yellow")
+        table.add_row("verdict", f"[{vstyle}]{verdict['status']}[/]" +
+                      (": " + "; ".join(verdict["diagnosis"]) if verdict["diagnosis"] else ""))
     table.add_row("run", str(result.run_dir))
     table.add_row("stack / model", f"{m['stack']} / {m['model']}")
     table.add_row("dataset", f"{m['dataset']['name']} ({m['dataset_resolution']['why']})")

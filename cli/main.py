@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import ask, datasets, hints, servicex, stacks
+from . import ask, datasets, hints, servicex, stacks, validate
 
 
 class VibeplotGroup(click.Group):
@@ -43,6 +43,7 @@ cli.add_command(stacks.stacks)
 cli.add_command(hints.hints)
 cli.add_command(datasets.datasets)
 cli.add_command(servicex.servicex)
+cli.add_command(validate.validate)
 
 
 def main() -> None:

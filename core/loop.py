@@ -122,6 +122,20 @@ def benchmark_text(question: str) -> str:
     return strip_phrase(question, find_phrase(question))
 
 
+def add_verdict(run_dir: Path, manifest: dict) -> dict | None:
+    """Validate a finished run of a benchmark question; store and return the verdict."""
+    from . import validate
+
+    try:
+        verdict = validate.validate_run(run_dir, manifest)
+    except Exception as err:  # validation must never lose the plot that was made
+        verdict = validate.Verdict("unverifiable", [f"validation failed: {err}"])
+    if verdict is None:
+        return None
+    manifest["verdict"] = validate.verdict_record(verdict)
+    return manifest["verdict"]
+
+
 def _default_runner(script: Path, *, workdir: Path, limits: sandbox.Limits, dataset: Dataset):
     return sandbox.run_script(script, workdir=workdir, limits=limits)
 
@@ -207,6 +221,10 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 record.add_attempt({**attempt, "status": "plot"})
                 message = f"{len(result.new_pngs)} plot(s) in attempt {n}"
                 record.finish("plot", message, result.new_pngs)
+                if known is not None:
+                    status("validating the plot against the reference")
+                    add_verdict(record.path, record.manifest)
+                    record.save()
                 return AskResult("plot", message, record.path, [record.path / p for p in record.manifest["plots"]],
                                  record.manifest)
             stdout, stderr = result.stdout, result.stderr

@@ -100,6 +100,11 @@ class RunRecord:
         }
 
     def save(self) -> None:
-        tmp = self.path / ".run.json.tmp"
-        tmp.write_text(json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path / "run.json")
+        save_manifest(self.path, self.manifest)
+
+
+def save_manifest(run_dir: Path, manifest: dict) -> None:
+    """Write ``run.json`` atomically (a crash never leaves half a manifest)."""
+    tmp = Path(run_dir) / ".run.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, Path(run_dir) / "run.json")

@@ -242,3 +242,63 @@ def validate(candidate_sidecars: list[dict], reference_values: list[dict]) -> Ve
         diagnosis.append(f'{hists[best].name} vs reference "{labels[qi]}": {diagnose(quantities[qi], hists[best])}')
     diagnosis += [f"extra plot: {hists[hi].name} matches no reference quantity" for hi in free_h]
     return Verdict("wrong" if diagnosis else "correct", diagnosis, matches)
+
+
+# -- runs -------------------------------------------------------------------------------------
+#: the stack whose references define the truth: pure Python, so the values hook can record them
+REFERENCE_STACK = "uproot_opendata"
+#: dataset formats the reference stack reads directly
+_READABLE = {"flat-ntuple", "nanoaod", "root-file"}
+
+
+def reference_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[dict] | None:
+    """Recorded values of ``question_id``'s reference on a dataset, cached; None when there is none."""
+    import hashlib
+
+    from . import config, plugins
+
+    path = Path(dataset_location)
+    if dataset_format not in _READABLE or not path.is_file():
+        return None
+    stack = plugins.stacks().get(REFERENCE_STACK)
+    script = stack and stack.references_dir and stack.references_dir / f"{question_id.replace('-', '')}.py"
+    if not script or not script.is_file():
+        return None
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{script.read_text()}".encode())
+    cache = config.cache_dir() / "reference-values" / f"{question_id}-{key.hexdigest()[:16]}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="vibeplot-ref-") as tmp:
+        values = record_reference(script, str(path), Path(tmp))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp_cache = cache.with_suffix(".tmp")
+    tmp_cache.write_text(json.dumps(values), encoding="utf-8")
+    tmp_cache.replace(cache)
+    return values
+
+
+def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
+    """The verdict for a finished run of a known benchmark question (None if it is not one).
+
+    Reads ``run.json`` (question id, dataset) and the capture sidecars of the run's plots.
+    """
+    run_dir = Path(run_dir)
+    manifest = manifest or json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    question_id = manifest.get("question_id")
+    if not question_id:
+        return None
+    if manifest.get("outcome") != "plot":
+        return Verdict("unverifiable", ["the run made no plot"])
+    dataset = manifest.get("dataset") or {}
+    reference = reference_values_for(question_id, dataset.get("location", ""), dataset.get("format", ""))
+    if reference is None:
+        return Verdict("unverifiable", [f"no reference values for {question_id} on {dataset.get('name')}"])
+    sidecars = [json.loads((run_dir / f"{png}.json").read_text(encoding="utf-8"))
+                for png in manifest.get("plots", []) if (run_dir / f"{png}.json").is_file()]
+    return validate(sidecars, reference)
+
+
+def verdict_record(verdict: Verdict) -> dict:
+    """The verdict as stored in ``run.json``."""
+    return {"status": verdict.status, "diagnosis": verdict.diagnosis}

@@ -153,3 +153,28 @@ def test_servicex_failures_reach_the_fix_prompt(sample, tmp_path, branch, files,
     assert "Advice:" in fix and "The ServiceX transform failed:" in fix
     log = (result.run_dir / "attempt-1" / "servicex-backend.log").read_text()
     assert "transform FAILED" in log and message in log
+
+
+def test_wrong_answer_gets_a_verdict_with_diagnosis(sample, tmp_path):
+    """MET left in MeV runs fine, but the verdict says wrong: scaled by 1000."""
+    code = plugins.get_stack("uproot_opendata").reference_solution("adl-1").replace("{{dataset}}", str(sample))
+    code = code.replace("h.fill(met=events.MET_pt)", "h.fill(met=events.MET_pt * 1000)")
+    code = code.replace("Reg(50, 0, 200,", "Reg(50, 0, 200000,")
+    assert "* 1000" in code and "200000" in code
+    with ScriptedServer([f"- MET.\n\n```python\n{code}```\n"]) as server:
+        result = _ask(server, tmp_path)
+    assert result.outcome == "plot"
+    verdict = result.manifest["verdict"]
+    assert verdict["status"] == "wrong" and any("1000" in d for d in verdict["diagnosis"]), verdict
+
+
+def test_validate_command(sample, tmp_path):
+    from conftest import run_cli
+
+    with ScriptedServer([fixed_reply(sample)]) as server:
+        result = _ask(server, tmp_path)
+    assert result.manifest["verdict"]["status"] == "correct"
+    proc = run_cli("validate", str(result.run_dir), cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.strip() == "correct"
+    proc = run_cli("validate", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and "not a vibeplot run directory" in proc.stderr

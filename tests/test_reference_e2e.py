@@ -53,6 +53,7 @@ def test_adl_reference_one_attempt(stack, mode, qid, tmp_path_factory, sample):
     assert manifest["totals"]["attempts"] == 1
     assert len(manifest["plots"]) == (2 if qid == "adl-6" else 1)
     assert all((run / p).stat().st_size > 5000 for p in manifest["plots"])
+    assert manifest["verdict"] == {"status": "correct", "diagnosis": []}, manifest["verdict"]
     backend_log = run / "attempt-1" / "servicex-backend.log"
     if stack != "uproot_opendata" and mode != "direct":  # deliver went over HTTP to the local backend
         log = backend_log.read_text()

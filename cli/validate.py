@@ -1,0 +1,33 @@
+"""``vibeplot validate``: re-validate a finished run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def validate(run_dir):
+    """Check RUN_DIR's plots against the benchmark question's reference values.
+
+    \b
+    Exit codes: 0 correct, 1 wrong or unverifiable, 2 not a run of a known benchmark question.
+    """
+    import json
+
+    from vibeplot.core.errors import ConfigError
+    from vibeplot.core.loop import add_verdict
+    from vibeplot.core.record import save_manifest
+
+    manifest_path = run_dir / "run.json"
+    if not manifest_path.is_file():
+        raise ConfigError(f"{run_dir} is not a vibeplot run directory (no run.json)")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    verdict = add_verdict(run_dir, manifest)
+    if verdict is None:
+        raise ConfigError(f"{run_dir} is not a run of a known benchmark question; nothing to validate against")
+    save_manifest(run_dir, manifest)
+    click.echo(f"{verdict['status']}" + (": " + "; ".join(verdict["diagnosis"]) if verdict["diagnosis"] else ""))
+    raise SystemExit(0 if verdict["status"] == "correct" else 1)
