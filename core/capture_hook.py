@@ -9,6 +9,7 @@ records, per axes, every histogram-like artist:
   draw for ``histtype="step"`` or ``"fill"``): bin edges and contents;
 * bar containers (``plt.hist``, ``ax.bar``): edges from the bars, contents from
   their heights;
+* step outlines (``plt.hist(histtype="step")`` and ``"stepfilled"`` polygons);
 
 with the axes' x/y labels and title.  For ROOT, ``TCanvas::SaveAs`` and
 ``TPad::Print`` are wrapped the same way (through a ROOT pythonization, so only
@@ -43,9 +44,26 @@ def _bars(container) -> dict | None:
             "label": container.get_label()}
 
 
+def _step_outline(polygon) -> dict | None:
+    """Edges and contents from the outline ``plt.hist(histtype="step"/"stepfilled")`` draws:
+    (x0, base), (x0, v0), (x1, v0), (x1, v1), ..., (xn, v[n-1]), (xn, base)."""
+    pts = polygon.get_xy()
+    if len(pts) < 4:
+        return None
+    edges, values, k = [float(pts[0][0])], [], 1
+    while k + 1 < len(pts) and pts[k + 1][0] > pts[k][0] and pts[k][0] == pts[k - 1][0]:
+        values.append(float(pts[k][1]))
+        edges.append(float(pts[k + 1][0]))
+        k += 2
+    base = pts[0][1]
+    if len(values) < 2 or k >= len(pts) or pts[k][0] != edges[-1] or pts[k][1] != base:
+        return None  # not a histogram outline
+    return {"kind": "steps", "edges": edges, "values": values, "label": polygon.get_label()}
+
+
 def _describe(figure) -> list[dict]:
     from matplotlib.container import BarContainer
-    from matplotlib.patches import StepPatch
+    from matplotlib.patches import Polygon, StepPatch
 
     axes_out = []
     for ax in figure.get_axes():
@@ -55,6 +73,8 @@ def _describe(figure) -> list[dict]:
                 values, edges, _baseline = artist.get_data()
                 hists.append({"kind": "stairs", "edges": [float(e) for e in edges],
                               "values": [float(v) for v in values], "label": artist.get_label()})
+            elif isinstance(artist, Polygon) and (found := _step_outline(artist)):
+                hists.append(found)
         for container in ax.containers:
             if isinstance(container, BarContainer) and (found := _bars(container)):
                 hists.append(found)

@@ -119,3 +119,22 @@ def test_cling_error_advice_reaches_fix_prompt(sample, tmp_path):
     assert "write ROOT::RVecF" in fix
     sidecar = result.run_dir / "lead.png.json"
     assert sidecar.is_file() and '"TH1"' in sidecar.read_text()
+
+
+def test_root_th1_with_unusual_binning_validates_as_correct(tmp_path, sample):
+    """ADL Q1 drawn by ROOT with 37 bins from 3 to 517 GeV is still the right plot."""
+    from vibeplot.core import sandbox, validate
+
+    script = tmp_path / "met.py"
+    script.write_text(textwrap.dedent(f'''
+        import ROOT
+        ROOT.gROOT.SetBatch(True)
+        h = ROOT.RDataFrame("Events", "{sample}").Histo1D(("met", ";MET [GeV];Events", 37, 3, 517), "MET_pt")
+        c = ROOT.TCanvas()
+        h.Draw("HIST")
+        c.SaveAs("met.png")
+    '''))
+    assert sandbox.run_script(script, workdir=tmp_path).ok
+    reference = validate.reference_values_for("adl-1", str(sample), "flat-ntuple")
+    verdict = validate.validate(validate.load_sidecars(tmp_path), reference)
+    assert verdict.status == "correct", verdict.diagnosis
