@@ -22,10 +22,10 @@ pay nothing.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import json
 import sys
+
+from vibeplot.core.import_hooks import after_import
 
 TARGET = "matplotlib.figure"
 ROOT_TARGET = "ROOT"
@@ -156,31 +156,5 @@ def _patch_root(root) -> None:
         print(f"vibeplot: cannot watch ROOT canvases: {err}", file=sys.stderr)
 
 
-class _AfterImport(importlib.abc.MetaPathFinder):
-    """Calls ``patch(module)`` right after the module ``name`` is imported."""
-
-    def __init__(self, name: str, patch):
-        self.name, self.patch = name, patch
-
-    def find_spec(self, name, path=None, target=None):
-        if name != self.name:
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
-        if spec is None or spec.loader is None:
-            return spec
-        exec_module = spec.loader.exec_module
-
-        def exec_and_patch(module):
-            exec_module(module)
-            self.patch(sys.modules.get(name, module))  # ROOT swaps in its facade
-
-        spec.loader.exec_module = exec_and_patch
-        return spec
-
-
-for _name, _patcher in ((TARGET, _patch), (ROOT_TARGET, _patch_root)):
-    if _name in sys.modules:
-        _patcher(sys.modules[_name])
-    else:
-        sys.meta_path.insert(0, _AfterImport(_name, _patcher))
+after_import(TARGET, _patch)
+after_import(ROOT_TARGET, _patch_root)

@@ -24,11 +24,11 @@ At interpreter exit it writes ``path`` as a JSON list of records::
 from __future__ import annotations
 
 import atexit
-import importlib.abc
-import importlib.machinery
 import json
 import os
 import sys
+
+from vibeplot.core.import_hooks import after_import
 
 ENV = "VIBEPLOT_RECORD_VALUES"
 
@@ -169,40 +169,11 @@ def _write(path: str) -> None:
         print(f"vibeplot: could not write recorded values to {path}: {err}", file=sys.stderr)
 
 
-class _AfterImport(importlib.abc.MetaPathFinder):
-    """Calls ``patch(module)`` right after the module ``name`` is imported."""
-
-    def __init__(self, name: str, patch):
-        self.name, self.patch = name, patch
-
-    def find_spec(self, name, path=None, target=None):
-        if name != self.name:
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
-        if spec is None or spec.loader is None:
-            return spec
-        exec_module = spec.loader.exec_module
-
-        def exec_and_patch(module):
-            exec_module(module)
-            try:
-                self.patch(sys.modules.get(name, module))
-            except Exception as err:
-                print(f"vibeplot: values hook could not patch {name}: {err}", file=sys.stderr)
-
-        spec.loader.exec_module = exec_and_patch
-        return spec
-
-
 def install(path: str) -> None:
     """Start recording into ``path`` (written at exit)."""
     atexit.register(_write, path)
     for name, patcher in (("hist", _patch_hist), ("matplotlib.axes", _patch_axes), ("numpy", _patch_numpy)):
-        if name in sys.modules:
-            patcher(sys.modules[name])
-        else:
-            sys.meta_path.insert(0, _AfterImport(name, patcher))
+        after_import(name, patcher)
 
 
 if os.environ.get(ENV):

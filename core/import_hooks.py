@@ -1,0 +1,52 @@
+"""Patch a module right after it is imported, without importing it early.
+
+Used by the sandbox start-up hooks (:mod:`.capture_hook`, :mod:`.values_hook`)
+so that scripts which never import matplotlib, hist or ROOT pay nothing.
+
+>>> after_import("json", lambda module: None)   # already imported: patched at once
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+from typing import Callable
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls ``patch(module)`` right after the module ``name`` is imported."""
+
+    def __init__(self, name: str, patch: Callable):
+        self.name, self.patch = name, patch
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_and_patch(module):
+            exec_module(module)
+            _safely(self.patch, sys.modules.get(name, module), name)  # ROOT swaps in its facade
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
+
+
+def _safely(patch: Callable, module, name: str) -> None:
+    try:
+        patch(module)
+    except Exception as err:  # a hook must never break the user's script
+        print(f"vibeplot: could not patch {name}: {err}", file=sys.stderr)
+
+
+def after_import(name: str, patch: Callable) -> None:
+    """Run ``patch(module)`` once ``name`` is imported (at once if it already is)."""
+    if name in sys.modules:
+        _safely(patch, sys.modules[name], name)
+    else:
+        sys.meta_path.insert(0, _AfterImport(name, patch))
