@@ -1,0 +1,34 @@
+# vibeplot extra benchmark dr-jj: plot deltaR between the two leading (highest-pT) jets in events
+# with at least two jets.
+import awkward as ak
+import hist
+import matplotlib.pyplot as plt
+import mplhep as hep
+import numpy as np
+import uproot
+import vector
+
+vector.register_awkward()
+
+INPUT_FILE = "{{dataset}}"
+
+with uproot.open(INPUT_FILE) as f:
+    events = f["Events"].arrays(["Jet_pt", "Jet_eta", "Jet_phi"])
+    events = ak.values_astype(events, np.float64)  # deltaR in double precision
+
+events = events[ak.num(events.Jet_pt, axis=1) >= 2]
+jets = ak.zip({"pt": events.Jet_pt, "eta": events.Jet_eta, "phi": events.Jet_phi}, with_name="Momentum3D")
+jets = jets[ak.argsort(jets.pt, axis=1, ascending=False)]  # leading first, whatever the stored order
+delta_r = jets[:, 0].deltaR(jets[:, 1])
+
+h = hist.Hist.new.Reg(50, 0, 8, name="dr", label=r"$\Delta R(j_1, j_2)$").Double()
+h.fill(dr=delta_r)
+print(f"entries: {h.sum()}")
+
+hep.style.use("CMS")
+fig, ax = plt.subplots()
+h.plot(ax=ax, histtype="fill", label=r"Events with $\geq 2$ jets")
+ax.set_ylabel("Events")
+ax.set_title(r"$\Delta R$ between the two leading jets")
+ax.legend()
+plt.savefig("dr_leading_jets.png")
