@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import ask, datasets, hints, servicex, stacks, validate
+from . import ask, datasets, hints, questions, servicex, stacks, validate
 
 
 class VibeplotGroup(click.Group):
@@ -42,6 +42,7 @@ cli.add_command(ask.ask)
 cli.add_command(stacks.stacks)
 cli.add_command(hints.hints)
 cli.add_command(datasets.datasets)
+cli.add_command(questions.questions)
 cli.add_command(servicex.servicex)
 cli.add_command(validate.validate)
 

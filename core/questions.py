@@ -29,6 +29,19 @@ class Question:
     dataset: str = ""
     meaning: str = ""
     tags: tuple[str, ...] = field(default=())
+    #: stack name -> an intended difference of that stack's plots from the others
+    differences: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    #: known wrong readings: (script in uproot_opendata/references/mistakes/, description)
+    mistakes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def reference_name(self) -> str:
+        """File name of the reference solution in a stack's ``references/`` folder.
+
+        >>> registry()["met-0jet"].reference_name
+        'met0jet.py'
+        """
+        return self.id.replace("-", "") + ".py"
 
 
 @functools.cache
@@ -39,7 +52,34 @@ def registry() -> dict[str, Question]:
         out[q["id"]] = Question(
             id=q["id"], text=q["text"], aliases=tuple(q.get("aliases", ())),
             dataset=q.get("dataset", ""), meaning=q.get("meaning", ""), tags=tuple(q.get("tags", ())),
+            differences=dict(q.get("differences", {})),
+            mistakes=tuple((m["script"], m["description"]) for m in q.get("mistakes", ())),
         )
+    return out
+
+
+def select(spec: str) -> list[Question]:
+    """Questions named by ``spec``: comma-separated ids and/or tags, or ``all``.
+
+    >>> [q.id for q in select("adl-1,met-0jet")]
+    ['adl-1', 'met-0jet']
+    >>> len(select("adl")), len(select("extra")), len(select("all"))
+    (8, 6, 14)
+    """
+    questions = registry()
+    out: list[Question] = []
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        if part == "all":
+            found = list(questions.values())
+        elif part in questions:
+            found = [questions[part]]
+        else:
+            found = [q for q in questions.values() if part in q.tags]
+        if not found:
+            tags = sorted({t for q in questions.values() for t in q.tags})
+            raise KeyError(f"unknown question or set {part!r} (sets: all, {', '.join(tags)}; "
+                           "ids: see `vibeplot questions list`)")
+        out += [q for q in found if q not in out]
     return out
 
 

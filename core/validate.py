@@ -26,6 +26,9 @@ Verdict:
   paired with the most similar unmatched candidate histogram and the first rule
   that applies is reported:
 
+  0. ``known mistake: ...``: the candidate matches what a known wrong reading of
+     the question plots (``mistakes`` in the question registry, e.g. ADL 6 with
+     the highest-pT trijet);
   1. ``looks scaled by 1000 (MeV vs GeV)``: the candidate matches the reference
      values multiplied or divided by 1000;
   2. ``weighted vs unweighted``: the reference is weighted and the candidate
@@ -37,7 +40,10 @@ Verdict:
   4. ``shifted by X``: the candidate matches the reference values plus a
      constant offset (estimated from the binned means, refined on a small grid);
      this match is estimated, so it uses the looser tolerance ``max(tol, 0.02 N)``;
-  5. ``counts differ``.
+  5. ``same number of entries but different values``: the totals agree within
+     tolerance, so the selection is right but another object or quantity is
+     plotted per event;
+  6. ``counts differ``.
 
   A quantity with no candidate histogram left is a ``missing plot``; a candidate
   histogram matching nothing and paired with nothing is an ``extra plot``.
@@ -58,6 +64,7 @@ Verdict:
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,10 +188,20 @@ def _shift(values, weights, h: _Hist) -> float | None:
     return None
 
 
-def diagnose(quantity: dict, h: _Hist) -> str:
-    """Why ``h`` does not match the reference ``quantity`` (rules in the module docstring)."""
-    values = np.asarray(quantity["values"], float)
-    weights = None if quantity.get("weights") is None else np.asarray(quantity["weights"], float)
+def _arrays(quantity: dict) -> tuple[np.ndarray, np.ndarray | None]:
+    weights = quantity.get("weights")
+    return np.asarray(quantity["values"], float), None if weights is None else np.asarray(weights, float)
+
+
+def diagnose(quantity: dict, h: _Hist, mistakes: list[tuple[str, list[dict]]] = ()) -> str:
+    """Why ``h`` does not match the reference ``quantity`` (rules in the module docstring).
+
+    ``mistakes``: (description, recorded values) of known wrong readings of the question.
+    """
+    for description, recorded in mistakes:
+        if any(_compare(*_arrays(q), h)[2] for q in recorded if q.get("values") is not None):
+            return f"known mistake: {description}"
+    values, weights = _arrays(quantity)
     if _compare(values * 1000, weights, h)[2]:
         return "looks scaled by 1000 (MeV vs GeV): candidate = 1000 x reference"
     if _compare(values / 1000, weights, h)[2]:
@@ -203,14 +220,20 @@ def diagnose(quantity: dict, h: _Hist) -> str:
         return f"selection too tight by {round(deficit - excess)} events (histogram entries in range)"
     if (offset := _shift(values, weights, h)) is not None:
         return f"shifted by {offset:+.4g} with respect to the reference"
+    if abs(excess - deficit) <= tol:
+        return (f"same number of entries ({round(h.values.sum())} in range) but different values: "
+                "the selection agrees, another object or quantity is plotted per event")
     return f"counts differ: {round(max(excess, deficit))} of {round(expected.sum())} entries in range"
 
 
-def validate(candidate_sidecars: list[dict], reference_values: list[dict]) -> Verdict:
+def validate(candidate_sidecars: list[dict], reference_values: list[dict],
+             mistakes: list[tuple[str, list[dict]]] = ()) -> Verdict:
     """Compare a candidate's drawn histograms with a reference's recorded values.
 
     ``candidate_sidecars``: parsed capture sidecars; ``reference_values``: records
-    from :mod:`vibeplot.core.values_hook` (``label``, ``values``, ``weights``).
+    from :mod:`vibeplot.core.values_hook` (``label``, ``values``, ``weights``);
+    ``mistakes``: (description, recorded values) of known wrong readings, used only
+    to name what went wrong.
     """
     hists = _candidates(candidate_sidecars)
     quantities = [q for q in reference_values if q.get("values") is not None]
@@ -239,7 +262,7 @@ def validate(candidate_sidecars: list[dict], reference_values: list[dict]) -> Ve
             continue
         best = min(free_h, key=lambda hi: _similarity(*arrays[qi], hists[hi]))
         free_h.remove(best)
-        diagnosis.append(f'{hists[best].name} vs reference "{labels[qi]}": {diagnose(quantities[qi], hists[best])}')
+        diagnosis.append(f'{hists[best].name} vs reference "{labels[qi]}": {diagnose(quantities[qi], hists[best], mistakes)}')
     diagnosis += [f"extra plot: {hists[hi].name} matches no reference quantity" for hi in free_h]
     return Verdict("wrong" if diagnosis else "correct", diagnosis, matches)
 
@@ -251,31 +274,56 @@ REFERENCE_STACK = "uproot_opendata"
 _READABLE = {"flat-ntuple", "nanoaod", "root-file"}
 
 
-def reference_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[dict] | None:
-    """Recorded values of ``question_id``'s reference on a dataset, cached; None when there is none."""
+def _references_dir():
+    from . import plugins
+
+    stack = plugins.stacks().get(REFERENCE_STACK)
+    return stack.references_dir if stack is not None else None
+
+
+def recorded_values(script: Path, dataset_location: str) -> list[dict]:
+    """:func:`record_reference` of ``script`` on a local file, cached by file and script content."""
     import hashlib
 
-    from . import config, plugins
+    from . import config
 
     path = Path(dataset_location)
-    if dataset_format not in _READABLE or not path.is_file():
-        return None
-    stack = plugins.stacks().get(REFERENCE_STACK)
-    script = stack and stack.references_dir and stack.references_dir / f"{question_id.replace('-', '')}.py"
-    if not script or not script.is_file():
-        return None
     stat = path.stat()
     key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{script.read_text()}".encode())
-    cache = config.cache_dir() / "reference-values" / f"{question_id}-{key.hexdigest()[:16]}.json"
+    cache = config.cache_dir() / "reference-values" / f"{script.stem}-{key.hexdigest()[:16]}.json"
     if cache.is_file():
         return json.loads(cache.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="vibeplot-ref-") as tmp:
         values = record_reference(script, str(path), Path(tmp))
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp_cache = cache.with_suffix(".tmp")
+    tmp_cache = cache.with_suffix(f".{os.getpid()}.tmp")
     tmp_cache.write_text(json.dumps(values), encoding="utf-8")
     tmp_cache.replace(cache)
     return values
+
+
+def _readable(dataset_location: str, dataset_format: str) -> bool:
+    return dataset_format in _READABLE and Path(dataset_location).is_file()
+
+
+def reference_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[dict] | None:
+    """Recorded values of ``question_id``'s reference on a dataset, cached; None when there is none."""
+    folder = _references_dir()
+    script = folder / f"{question_id.replace('-', '')}.py" if folder else None
+    if not _readable(dataset_location, dataset_format) or script is None or not script.is_file():
+        return None
+    return recorded_values(script, dataset_location)
+
+
+def mistake_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[tuple[str, list[dict]]]:
+    """(description, recorded values) of every known mistake of ``question_id`` on a dataset."""
+    from .questions import registry
+
+    question, folder = registry().get(question_id), _references_dir()
+    if question is None or folder is None or not _readable(dataset_location, dataset_format):
+        return []
+    return [(description, recorded_values(folder / "mistakes" / script, dataset_location))
+            for script, description in question.mistakes if (folder / "mistakes" / script).is_file()]
 
 
 def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
@@ -296,7 +344,12 @@ def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
         return Verdict("unverifiable", [f"no reference values for {question_id} on {dataset.get('name')}"])
     sidecars = [json.loads((run_dir / f"{png}.json").read_text(encoding="utf-8"))
                 for png in manifest.get("plots", []) if (run_dir / f"{png}.json").is_file()]
-    return validate(sidecars, reference)
+    verdict = validate(sidecars, reference)
+    if verdict.status == "wrong":  # name a known mistake if there is one
+        mistakes = mistake_values_for(question_id, dataset.get("location", ""), dataset.get("format", ""))
+        if mistakes:
+            verdict = validate(sidecars, reference, mistakes)
+    return verdict
 
 
 def verdict_record(verdict: Verdict) -> dict:

@@ -178,3 +178,19 @@ def test_validate_command(sample, tmp_path):
     assert proc.returncode == 0 and proc.stdout.strip() == "correct"
     proc = run_cli("validate", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2 and "not a vibeplot run directory" in proc.stderr
+
+
+def test_known_mistake_is_named_in_the_verdict(sample, tmp_path):
+    """ADL 6 answered with the highest-pT trijet: the verdict names that known mistake."""
+    from vibeplot.core.questions import registry
+
+    code = plugins.get_stack("uproot_opendata").reference_solution("adl-6").replace("{{dataset}}", str(sample))
+    wrong = code.replace("ak.argmin(abs(trijet_p4.mass - 172.5), axis=1, keepdims=True)",
+                         "ak.argmax(trijet_p4.pt, axis=1, keepdims=True)")
+    assert wrong != code
+    with ScriptedServer([f"- Trijet.\n\n```python\n{wrong}```\n"]) as server:
+        result = ask(AskOptions(question=registry()["adl-6"].text, model="openai/gpt-4o-mini",
+                                api_base=server.url, out=tmp_path, use_cache=False))
+    verdict = result.manifest["verdict"]
+    assert verdict["status"] == "wrong" and len(verdict["diagnosis"]) == 2, verdict
+    assert all("known mistake: the trijet with the highest pT was taken" in d for d in verdict["diagnosis"])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from vibeplot.core.questions import registry
 from vibeplot.core.sample import generate_sample
 from vibeplot.core.sandbox import run_script
 from vibeplot.core.validate import load_sidecars, record_reference, tolerance, validate
@@ -116,20 +117,25 @@ for name in {list(CANDIDATES)!r}:
     work.mkdir()
     (work / "candidates.py").write_text("".join(parts))
 
+    def mistake(q):
+        question = registry()[f"adl-{q}"]
+        return q, [(description, record_reference(REFS / "mistakes" / script, str(data), base / f"mistake{q}"))
+                   for script, description in question.mistakes]
+
     with ThreadPoolExecutor(max_workers=3) as pool:
-        refs = pool.map(reference, QUESTIONS)
+        refs, mistakes = pool.map(reference, QUESTIONS), pool.map(mistake, [6])
         result = run_script(work / "candidates.py", workdir=work)
         assert result.ok, result.stderr
-        return dict(refs), {name: load_sidecars(work / name) for name in CANDIDATES}
+        return dict(refs), {name: load_sidecars(work / name) for name in CANDIDATES}, dict(mistakes)
 
 
 def verdict(runs, name):
-    refs, cands = runs
+    refs, cands, _ = runs
     return validate(cands[name], refs[CANDIDATES[name][0]])
 
 
 def test_reference_values_recorded(runs):
-    refs, _ = runs
+    refs, _, _ = runs
     assert all(len(refs[q]) == (2 if q == 6 else 1) for q in QUESTIONS)
     assert len(refs[1][0]["values"]) == 20000 and refs[1][0]["weights"] is None
     assert refs[1][0]["label"] == r"$E_T^{miss}$ [GeV]" and len(refs[1][0]["edges"]) == 51
@@ -158,9 +164,21 @@ def test_selection_too_loose(runs, name):
 
 
 def test_q6_wrong_trijet(runs):
+    refs, cands, mistakes = runs
+    # with the registry's known mistakes the diagnosis names the wrong choice, for both plots
+    v = validate(cands["q6_highest_pt"], refs[6], mistakes[6])
+    assert v.status == "wrong" and len(v.diagnosis) == 2, v.diagnosis
+    assert all("known mistake: the trijet with the highest pT was taken" in d for d in v.diagnosis)
+    # without them the generic rule still says, for the b-tag plot (all entries in range), that the
+    # selection is right but the object is not; the pT plot loses entries to overflow: counts differ
     v = verdict(runs, "q6_highest_pt")
-    assert v.status == "wrong"
-    assert len(v.diagnosis) >= 1 and not any("extra plot" in d or "missing plot" in d for d in v.diagnosis)
+    assert v.status == "wrong" and len(v.diagnosis) == 2, v.diagnosis
+    pt, btag = sorted(v.diagnosis, key=lambda d: "btag" in d)
+    assert "counts differ" in pt
+    assert "same number of entries" in btag and "another object or quantity" in btag
+    # a known mistake never turns a right answer wrong, nor a loose selection into a "known mistake"
+    assert validate(cands["q1_plt_hist_37"], refs[1], mistakes[6]).status == "correct"
+    assert "too loose by" in validate(cands["q4_one_jet"], refs[4], mistakes[6]).diagnosis[0]
 
 
 def test_extra_plot(runs):
@@ -170,7 +188,7 @@ def test_extra_plot(runs):
 
 
 def test_missing_plot_and_unverifiable(runs):
-    refs, cands = runs
+    refs, cands, _ = runs
     # a correct MET plot, but the reference also histograms the Q6 b-tag: that plot is missing
     v = validate(cands["q1_plt_hist_37"], refs[1] + refs[6][1:])
     assert v.status == "wrong" and any(d.startswith("missing plot") for d in v.diagnosis)

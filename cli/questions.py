@@ -1,0 +1,69 @@
+"""``vibeplot questions``: the benchmark question registry."""
+
+from __future__ import annotations
+
+import click
+
+
+def _reference_paths(question) -> list[tuple[str, str]]:
+    """(stack[/variant], path) of every reference solution installed for ``question``."""
+    from vibeplot.core import plugins
+
+    out = []
+    for name, stack in sorted(plugins.stacks().items()):
+        if stack.references_dir is None:
+            continue
+        folders = [("", stack.references_dir)]
+        folders += [(f"/{d.name}", d) for d in sorted(stack.references_dir.iterdir()) if d.is_dir()
+                    and not d.name.startswith("_")]
+        for variant, folder in folders:
+            path = folder / question.reference_name
+            if path.is_file():
+                out.append((name + variant, str(path)))
+    return out
+
+
+@click.group()
+def questions():
+    """Benchmark questions with curated references and automatic validation."""
+
+
+@questions.command("list")
+@click.option("--set", "spec", default="all", show_default=True,
+              help="Comma-separated ids or sets (adl, extra, all).")
+def list_(spec):
+    """List benchmark questions: id, sets, stacks with a reference, text."""
+    from vibeplot.core.errors import ConfigError
+    from vibeplot.core.questions import select
+
+    try:
+        chosen = select(spec)
+    except KeyError as err:
+        raise ConfigError(err.args[0]) from None
+    for q in chosen:
+        stacks = sorted({s.split("/")[0] for s, _ in _reference_paths(q)})
+        click.echo(click.style(q.id, bold=True) + f"  [{', '.join(q.tags)}]  references: {', '.join(stacks) or 'none'}")
+        click.echo(f"  {q.text}")
+
+
+@questions.command()
+@click.argument("question_id")
+def show(question_id):
+    """Everything about one question: wording, meaning, dataset, references."""
+    from vibeplot.core.errors import ConfigError
+    from vibeplot.core.questions import match, registry
+
+    q = registry().get(question_id) or match(question_id)
+    if q is None:
+        raise ConfigError(f"no benchmark question {question_id!r}", hint="see `vibeplot questions list`")
+    click.echo(click.style(q.id, bold=True) + f"  [{', '.join(q.tags)}]")
+    click.echo(f"text:     {q.text}")
+    for alias in q.aliases:
+        click.echo(f"alias:    {alias}")
+    click.echo(f"dataset:  {q.dataset}")
+    click.echo(f"meaning:  {q.meaning or '(the text is unambiguous)'}")
+    for stack, note in q.differences.items():
+        click.echo(f"differs:  {stack}: {note}")
+    click.echo("references:")
+    for stack, path in _reference_paths(q) or [("none", "")]:
+        click.echo(f"  {stack:<22} {path}")

@@ -1,0 +1,32 @@
+# vibeplot extra benchmark met-0jet: plot the missing transverse energy of events with no jets.
+# The event selection (zero jets as stored, no jet pT cut) runs in the ServiceX query;
+# only MET comes back.
+import hist
+import matplotlib.pyplot as plt
+import mplhep as hep
+from servicex import Sample, ServiceXSpec, dataset, deliver, query
+from servicex_analysis_utils import to_awk
+
+INPUT_FILE = "{{dataset}}"
+
+met_query = (
+    query.FuncADL_Uproot()
+    .FromTree("Events")
+    .Where(lambda e: e.Jet_pt.Count() == 0)
+    .Select(lambda e: {"met": e.MET_pt})
+)
+spec = ServiceXSpec(Sample=[Sample(Name="met_0jet", Dataset=dataset.FileList([INPUT_FILE]), NFiles=1,
+                                   Query=met_query)])
+events = to_awk(deliver(spec))["met_0jet"]
+
+h = hist.Hist.new.Reg(50, 0, 200, name="met", label=r"$E_T^{miss}$ [GeV]").Double()
+h.fill(met=events.met)
+print(f"entries: {h.sum()}")
+
+hep.style.use("CMS")
+fig, ax = plt.subplots()
+h.plot(ax=ax, histtype="fill", label="Events with no jets")
+ax.set_ylabel("Events")
+ax.set_title("Missing transverse energy")
+ax.legend()
+plt.savefig("met_0jet.png")
