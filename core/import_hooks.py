@@ -15,15 +15,16 @@ from typing import Callable
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
-    """Calls ``patch(module)`` right after the module ``name`` is imported."""
+    """Calls every ``patch(module)`` registered for ``name`` right after ``name`` is imported."""
 
-    def __init__(self, name: str, patch: Callable):
-        self.name, self.patch = name, patch
+    def __init__(self, name: str):
+        self.name, self.patches = name, []
 
     def find_spec(self, name, path=None, target=None):
         if name != self.name:
             return None
         sys.meta_path.remove(self)
+        _pending.pop(name, None)
         spec = importlib.machinery.PathFinder.find_spec(name, path, target)
         if spec is None or spec.loader is None:
             return spec
@@ -31,10 +32,14 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 
         def exec_and_patch(module):
             exec_module(module)
-            _safely(self.patch, sys.modules.get(name, module), name)  # ROOT swaps in its facade
+            for patch in self.patches:  # in registration order
+                _safely(patch, sys.modules.get(name, module), name)  # ROOT swaps in its facade
 
         spec.loader.exec_module = exec_and_patch
         return spec
+
+
+_pending: dict[str, _AfterImport] = {}  # one finder per module name, however many patches
 
 
 def _safely(patch: Callable, module, name: str) -> None:
@@ -45,8 +50,14 @@ def _safely(patch: Callable, module, name: str) -> None:
 
 
 def after_import(name: str, patch: Callable) -> None:
-    """Run ``patch(module)`` once ``name`` is imported (at once if it already is)."""
+    """Run ``patch(module)`` once ``name`` is imported (at once if it already is).
+
+    Several patches for one module all run, in the order they were registered.
+    """
     if name in sys.modules:
         _safely(patch, sys.modules[name], name)
-    else:
-        sys.meta_path.insert(0, _AfterImport(name, patch))
+        return
+    if name not in _pending:
+        _pending[name] = _AfterImport(name)
+        sys.meta_path.insert(0, _pending[name])
+    _pending[name].patches.append(patch)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,6 +18,9 @@ from .errors import DatasetError, VibeplotError
 from .llm import REFERENCE_MODEL
 from .record import RunRecord
 from .stack import Failure
+
+#: file a reference run leaves in its attempt directory: the values it histogrammed
+REFERENCE_VALUES = "reference-values.json"
 
 
 @dataclass
@@ -208,7 +212,10 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 continue
             status(f"attempt {n}/{opts.max_iterations}: running the script")
             workdir = record.attempt_dir(n)
-            result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, dataset=ds)
+            recording = (sandbox.recording_values(workdir / REFERENCE_VALUES) if opts.model == REFERENCE_MODEL
+                         else contextlib.nullcontext())  # a reference run also records what it histograms
+            with recording:
+                result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, dataset=ds)
             attempt["run"] = {
                 "returncode": result.returncode,
                 "wall_seconds": round(result.wall_seconds, 3),

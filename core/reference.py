@@ -18,7 +18,7 @@ def answer(question: str, stack, dataset) -> Reply:
     if q is None:
         raise ConfigError(
             "the reference oracle only answers known benchmark questions, and this is not one",
-            hint="ask one of adl-1 … adl-8 by id or wording; "
+            hint="ask a benchmark question by id or wording (`vibeplot questions list`); "
             "for anything else use a real model with --model",
         )
     code = stack.reference_solution(q.id, dataset)

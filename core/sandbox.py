@@ -21,6 +21,8 @@ stdout and stderr are kept whole on disk; :func:`tail` shortens them for prompts
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import re
 import resource
@@ -153,6 +155,21 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
+_recording: contextvars.ContextVar[Path | None] = contextvars.ContextVar("vibeplot_recording", default=None)
+
+
+@contextlib.contextmanager
+def recording_values(path: Path):
+    """Within this block, scripts run with the default hooks also record the values they
+    histogram into ``path`` (:mod:`vibeplot.core.values_hook`); used for reference runs,
+    whatever runner a stack has."""
+    token = _recording.set(Path(path).resolve())
+    try:
+        yield
+    finally:
+        _recording.reset(token)
+
+
 def run_script(
     script: Path,
     *,
@@ -167,6 +184,9 @@ def run_script(
     """Run ``python script`` in ``workdir`` under ``limits``; see the module docstring."""
     limits = limits or Limits()
     workdir = Path(workdir)
+    if hooks is None and (values_path := _recording.get()) is not None:
+        hooks = [*DEFAULT_HOOKS, "vibeplot.core.values_hook"]
+        extra_env = {**(extra_env or {}), "VIBEPLOT_RECORD_VALUES": str(values_path)}
     before = _pngs(workdir)
     stdout_path, stderr_path = workdir / "stdout.txt", workdir / "stderr.txt"
     start = time.perf_counter()

@@ -7,11 +7,15 @@ the script, it wraps (each right after its module is imported):
   repeated fills of the same histogram object are concatenated into one record;
 * ``matplotlib.axes.Axes.hist`` (so also ``plt.hist``); a list of datasets gives
   one record per dataset;
-* ``numpy.histogram``, when not called from inside one of the above.
+* ``numpy.histogram``, when not called from inside one of the above;
+* ROOT ``RDataFrame`` ``Histo1D`` (through a ROOT pythonization): the filled column
+  (and weight column) is booked with ``AsNumpy(lazy=True)``, so it is read in the
+  same event loop, and recorded at exit; RVec columns are flattened, a scalar
+  weight is repeated for every element as RDataFrame does.
 
 At interpreter exit it writes ``path`` as a JSON list of records::
 
-    {"source": "hist.fill" | "Axes.hist" | "numpy.histogram",
+    {"source": "hist.fill" | "Axes.hist" | "numpy.histogram" | "RDataFrame.Histo1D",
      "label": axis label or name ("" if none), "edges": the script's own bin edges or null,
      "values": [float, ...], "weights": [float, ...] or null}
 
@@ -161,6 +165,62 @@ def _patch_numpy(module) -> None:
     module.histogram = histogram
 
 
+_rdf_pending: list[tuple] = []  # (lazy AsNumpy result, column, weight column, label)
+
+
+def _model_label(model) -> str:
+    """The x-axis title of a Histo1D model: a tuple ("name", "title;x;y", ...) or a TH1DModel."""
+    title = model[1] if isinstance(model, tuple) and len(model) > 1 else getattr(model, "fTitle", "")
+    parts = str(title).split(";")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _pythonize_rdf(klass, name) -> None:
+    original = klass.Histo1D
+
+    def Histo1D(self, *args):
+        result = original(self, *args)
+        try:
+            columns = [a for a in args if isinstance(a, str)]
+            model = args[0] if args and not isinstance(args[0], str) else None
+            if columns:
+                column, weight = columns[0], (columns[1] if len(columns) > 1 else None)
+                lazy = self.AsNumpy([column] + ([weight] if weight else []), lazy=True)
+                _rdf_pending.append((lazy, column, weight, _model_label(model) or column))
+        except Exception as err:
+            print(f"vibeplot: could not record an RDataFrame Histo1D: {err}", file=sys.stderr)
+        return result
+
+    klass.Histo1D = Histo1D
+
+
+def _flush_rdf() -> None:
+    import numpy as np
+
+    for lazy, column, weight, label in _rdf_pending:
+        try:
+            data = lazy.GetValue()
+            values, weights = data[column], (data[weight] if weight else None)
+            if values.dtype == object:  # one RVec per event: flatten, repeat a per-event weight
+                counts = [len(v) for v in values]
+                values = np.concatenate([np.asarray(v, dtype=float) for v in values]) if counts else np.zeros(0)
+                if weights is not None and weights.dtype != object:
+                    weights = np.repeat(weights.astype(float), counts)
+            if weights is not None and weights.dtype == object:
+                weights = np.concatenate([np.asarray(w, dtype=float) for w in weights]) if len(weights) else None
+            _add("RDataFrame.Histo1D", label, values, weights)
+        except Exception as err:
+            print(f"vibeplot: could not record RDataFrame column {column}: {err}", file=sys.stderr)
+
+
+def _patch_root(root) -> None:
+    try:
+        root.pythonization("RInterface<", ns="ROOT::RDF", is_prefix=True)(_pythonize_rdf)
+        atexit.register(_flush_rdf)  # registered after ROOT's own exit handlers: runs before them
+    except Exception as err:
+        print(f"vibeplot: cannot record RDataFrame histograms: {err}", file=sys.stderr)
+
+
 def _write(path: str) -> None:
     try:
         with open(path, "w", encoding="utf-8") as out:
@@ -172,7 +232,8 @@ def _write(path: str) -> None:
 def install(path: str) -> None:
     """Start recording into ``path`` (written at exit)."""
     atexit.register(_write, path)
-    for name, patcher in (("hist", _patch_hist), ("matplotlib.axes", _patch_axes), ("numpy", _patch_numpy)):
+    for name, patcher in (("hist", _patch_hist), ("matplotlib.axes", _patch_axes), ("numpy", _patch_numpy),
+                          ("ROOT", _patch_root)):
         after_import(name, patcher)
 
 

@@ -1,4 +1,4 @@
-"""Cross-check the uproot_opendata reference solutions (ADL benchmarks 1-8).
+"""Cross-check the uproot_opendata reference solutions (ADL benchmarks 1-8 and the extras).
 
 Each reference script is run twice on a small generated sample:
 
@@ -40,7 +40,14 @@ PNGS = {
     "adl6": ["trijet_pt.png", "trijet_maxbtag.png"],
     "adl7": ["ht_cleaned.png"],
     "adl8": ["mt_lep_met.png"],
+    "njets": ["n_jets.png"],
+    "leadjetpt": ["leading_jet_pt.png"],
+    "ssmumu": ["ss_mumu_mass.png"],
+    "met0jet": ["met_0jet.png"],
+    "drjj": ["dr_leading_jets.png"],
+    "elept20k": ["electron_pt.png"],
 }
+FIRST_EVENTS = 2000  # elept20k's "first 20000 events", scaled to this small sample (patched in the script)
 
 
 # --- independent plain-Python recomputation -------------------------------------------
@@ -74,11 +81,26 @@ def loop_values(events):
     """Per reference script: the list of value arrays it should fill, in fill order."""
     out = {name: [[] for _ in pngs] for name, pngs in PNGS.items()}
     kin = ("pt", "eta", "phi", "mass")
-    for ev in events:
+    for index, ev in enumerate(events):
         met, met_phi = float(ev["MET_pt"]), float(ev["MET_phi"])
         jets = objects(ev, "Jet", kin + ("btag",))
         muons = objects(ev, "Muon", kin + ("charge",))
         electrons = objects(ev, "Electron", kin + ("charge",))
+
+        out["njets"][0].append(len(jets))
+        if jets:
+            out["leadjetpt"][0].append(max(j["pt"] for j in jets))
+        else:
+            out["met0jet"][0].append(met)
+        if len(jets) >= 2:
+            j1, j2 = sorted(jets, key=lambda j: -j["pt"])[:2]
+            out["drjj"][0].append(delta_r(j1["eta"], j1["phi"], j2["eta"], j2["phi"]))
+        for m1, m2 in itertools.combinations(muons, 2):
+            if m1["charge"] == m2["charge"]:
+                vs = [four_vector(*[m[k] for k in kin]) for m in (m1, m2)]
+                out["ssmumu"][0].append(inv_mass(summed(*vs)))
+        if index < FIRST_EVENTS:
+            out["elept20k"][0].extend(e["pt"] for e in electrons if e["pt"] > 25)
 
         out["adl1"][0].append(met)
         out["adl2"][0].extend(j["pt"] for j in jets)
@@ -142,6 +164,9 @@ def expected(sample):
 
 def script_source(name, sample):
     source = (REFERENCES / f"{name}.py").read_text()
+    if name == "elept20k":
+        assert "entry_stop=20000" in source
+        source = source.replace("entry_stop=20000", f"entry_stop={FIRST_EVENTS}")
     return source.replace(PLACEHOLDER, str(sample))
 
 

@@ -119,3 +119,21 @@ def test_tail_says_what_was_cut():
     short = sandbox.tail(text, max_lines=5)
     assert short.endswith("line 99") and "earlier characters cut" in short
     assert sandbox.tail("short") == "short"
+
+
+def test_after_import_runs_every_patch_for_one_module(tmp_path, monkeypatch):
+    """Two hooks patching the same module (capture and values both patch ROOT) both run."""
+    import sys
+
+    from vibeplot.core.import_hooks import after_import
+
+    (tmp_path / "vp_fake_module.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    calls = []
+    after_import("vp_fake_module", lambda m: calls.append(("first", m.X)))
+    after_import("vp_fake_module", lambda m: calls.append(("second", m.X)))
+    try:
+        import vp_fake_module  # noqa: F401
+    finally:
+        sys.modules.pop("vp_fake_module", None)
+    assert calls == [("first", 1), ("second", 1)]

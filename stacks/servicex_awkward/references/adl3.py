@@ -1,4 +1,4 @@
-# ADL benchmark 3: the pT of jets with |eta| < 1. The jet selection runs in the ServiceX query.
+# ADL benchmark 3: the pT of jets with |eta| < 1. ServiceX delivers jet pT and eta; the cut is applied in awkward.
 import awkward as ak
 import hist
 import matplotlib.pyplot as plt

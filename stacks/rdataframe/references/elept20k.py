@@ -1,0 +1,27 @@
+# vibeplot extra benchmark ele-pt-20k: plot the pT of electrons with pT > 25 GeV in the first 20000
+# events of the file (the first 20000 entries of the tree, before any selection). The query has no
+# Where, so every event comes back in file order (one file); Range(20000) then takes the first 20000.
+import ROOT
+from servicex import Sample, ServiceXSpec, dataset, deliver, query
+
+INPUT_FILE = "{{dataset}}"
+
+sx_query = query.FuncADL_Uproot().FromTree("Events").Select(lambda e: {"Electron_pt": e.Electron_pt})
+spec = ServiceXSpec(Sample=[Sample(Name="elept20k", Dataset=dataset.FileList([INPUT_FILE]), NFiles=1,
+                                   Query=sx_query)])
+files = [str(path) for path in deliver(spec)["elept20k"]]  # local paths of the delivered ROOT files
+
+ROOT.gROOT.SetBatch(True)
+# Single-threaded: Range() is not supported with ROOT.EnableImplicitMT(), so never call it here.
+df = ROOT.RDataFrame("servicex", files)
+df = df.Range(20000).Define("good_electron_pt", "Electron_pt[Electron_pt > 25]")  # Range before any Filter
+
+h = df.Histo1D(("electron_pt", "Electron transverse momentum (p_{T} > 25 GeV, first 20000 events);"
+                "Electron p_{T} [GeV];Electrons", 50, 25, 275), "good_electron_pt")
+print(f"entries: {h.GetEntries():.0f}")
+
+canvas = ROOT.TCanvas("canvas", "", 800, 600)
+canvas.SetLogy()
+h.SetFillColor(ROOT.kAzure - 9)
+h.Draw("HIST")
+canvas.SaveAs("electron_pt.png")
