@@ -36,3 +36,9 @@ class ModelCallError(VibeplotError):
 
 class DatasetError(VibeplotError):
     """A dataset phrase could not be resolved, or the stack cannot read it."""
+
+
+class BudgetExceeded(VibeplotError):
+    """``vibeplot compare --max-cost``: the next model call could take spending over the budget."""
+
+    exit_code = EXIT_NO_PLOT

@@ -14,7 +14,7 @@ from typing import Callable
 
 from . import __version__, config, extract, plugins, policies, prompt, questions, reference, sandbox
 from .datasets import AmbiguousDataset, Candidate, Dataset, ResolveContext, find_phrase, from_path, resolve, strip_phrase
-from .errors import DatasetError, VibeplotError
+from .errors import BudgetExceeded, DatasetError, VibeplotError
 from .llm import REFERENCE_MODEL
 from .record import RunRecord
 from .stack import Failure
@@ -37,6 +37,11 @@ class AskOptions:
     #: settles an ambiguous dataset phrase: ``choose(phrase, candidates) -> Candidate``
     #: (the CLI sets one on a TTY); None takes the best match and warns
     choose: Callable | None = None
+    #: wraps every model call (``vibeplot compare``'s --max-cost): a context manager factory whose
+    #: value gets ``.settle(cost_usd)`` after the call; entering may raise BudgetExceeded
+    model_gate: Callable | None = None
+    #: held while a script runs (a semaphore bounding concurrent scripts), None for no bound
+    run_slot: object | None = None
 
 
 @dataclass
@@ -188,7 +193,14 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
             record.write(n, "prompt.md", current.text)
             status(f"attempt {n}/{opts.max_iterations}: waiting for {opts.model}")
             try:
-                reply = _ask_model(opts, stack, ds, current.messages)
+                with (opts.model_gate() if opts.model_gate else contextlib.nullcontext()) as gate:
+                    reply = _ask_model(opts, stack, ds, current.messages)
+                    if gate is not None:
+                        gate.settle(reply.cost_usd)
+            except BudgetExceeded as err:  # nothing was sent: the run stops here, unfinished
+                record.add_attempt({**attempt, "status": "budget", "error": str(err)})
+                record.finish("budget", str(err))
+                raise
             except VibeplotError as err:
                 record.add_attempt({**attempt, "status": "model-error", "error": str(err)})
                 record.finish("error", str(err))
@@ -214,7 +226,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
             workdir = record.attempt_dir(n)
             recording = (sandbox.recording_values(workdir / REFERENCE_VALUES) if opts.model == REFERENCE_MODEL
                          else contextlib.nullcontext())  # a reference run also records what it histograms
-            with recording:
+            with recording, (opts.run_slot or contextlib.nullcontext()):
                 result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, dataset=ds)
             attempt["run"] = {
                 "returncode": result.returncode,

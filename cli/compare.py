@@ -1,0 +1,95 @@
+"""``vibeplot compare`` and ``vibeplot report``: benchmark stacks and models, and report on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@click.command()
+@click.option("--questions", "-q", default="adl", show_default=True,
+              help="Question ids and/or sets, comma-separated (adl, extra, all; see `vibeplot questions list`).")
+@click.option("--stacks", "-s", default="uproot_opendata", show_default=True, help="Stacks, comma-separated.")
+@click.option("--models", "-m", default="", help="litellm model strings, comma-separated. `reference` is "
+              "always added as a baseline (one trial per stack and question) unless --no-baseline.")
+@click.option("--trials", "-t", type=click.IntRange(1), default=1, show_default=True, help="Trials per cell.")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=4, show_default=True,
+              help="Cells in flight at once (model calls); scripts are bounded by the core count.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("vibeplot-compare"),
+              show_default=True, help="Directory for runs, results and the report.")
+@click.option("--max-iterations", "-n", type=click.IntRange(1, 20), default=3, show_default=True)
+@click.option("--max-cost", type=click.FloatRange(0), default=None,
+              help="USD budget: no model call starts that could take spending over it.")
+@click.option("--resume", is_flag=True, help="Run only the cells missing from OUT/results.")
+@click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible or local model server.")
+@click.option("--executor", default="local", show_default=True, help="local, or dask://HOST:PORT for a Dask cluster.")
+@click.option("--no-baseline", is_flag=True, help="Do not add the reference baseline.")
+@click.option("--timeout", type=click.FloatRange(1), default=600.0, show_default=True, help="Seconds per script run.")
+def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_cost, resume, api_base, executor,
+            no_baseline, timeout):
+    """Run questions × stacks × models × trials, validate every plot, write results and a report.
+
+    \b
+    Results: OUT/results/*.parquet, one row per trial (pandas.read_parquet("OUT/results"));
+    report: OUT/report.md and OUT/report.html (regenerate with `vibeplot report OUT`).
+    Exit codes: 0 every cell ran, 1 stopped early by --max-cost, 2 usage error, 130 interrupted.
+
+    \b
+    Example:
+      vibeplot compare -q adl -s uproot_opendata,rdataframe -m openai/gpt-4o-mini -t 3 -j 8
+    """
+    from rich.live import Live
+
+    from vibeplot.core import compare as core, report
+    from vibeplot.core.errors import ConfigError, EXIT_NO_PLOT
+    from vibeplot.core.questions import select
+
+    from ._show import console
+
+    try:
+        chosen = [q.id for q in select(questions)]
+    except KeyError as err:
+        raise ConfigError(err.args[0]) from None
+    opts = core.CompareOptions(
+        questions=chosen, stacks=_split(stacks), models=_split(models), trials=trials, jobs=jobs, out=out,
+        max_iterations=max_iterations, max_cost=max_cost, resume=resume, api_base=api_base, executor=executor,
+        baseline=not no_baseline, timeout=timeout,
+    )
+    progress = core.Progress(total=0)
+
+    def line(p: core.Progress) -> str:
+        return (f"cells {p.done}/{p.total} done ({p.skipped} from before), {p.running} running, "
+                f"{p.failed} without a plot, cost ${p.cost:.4f}")
+
+    try:
+        with Live(line(progress), console=console, refresh_per_second=4, transient=False) as live:
+            result = core.run_compare(opts, progress, on_update=lambda p: live.update(line(p)))
+    except KeyboardInterrupt:
+        console.print("Interrupted: finishing the cells already running (their results are kept); "
+                      "rerun with --resume for the rest. Ctrl-C again abandons them.")
+        raise
+    paths = report.write_report(out)
+    click.echo(f"{result.ran} trial(s) run, {result.skipped} already done; results in {out / 'results'}")
+    click.echo(f"report: {paths['md']}  {paths['html']}")
+    if result.stopped:
+        click.secho(f"Stopped early: {result.stopped}. Rerun with --resume (and a larger --max-cost) "
+                    "for the missing cells.", fg="yellow", err=True)
+        raise SystemExit(EXIT_NO_PLOT)
+
+
+@click.command("report")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report_command(out):
+    """(Re)write OUT/report.md and OUT/report.html from a compare's results."""
+    from vibeplot.core import report
+    from vibeplot.core.errors import ConfigError
+
+    if not (out / "compare.json").is_file():
+        raise ConfigError(f"{out} is not a compare directory (no compare.json)")
+    paths = report.write_report(out)
+    click.echo(f"report: {paths['md']}  {paths['html']}")

@@ -1,0 +1,521 @@
+"""Compare stacks and models on benchmark questions: questions × stacks × models × trials.
+
+Every *cell* ``(stack, model, question, trial)`` is a full :func:`~vibeplot.core.loop.ask`
+run with validation, in its own run directory ``OUT/runs/<cell key>/<time>-<slug>/``.
+``reference`` (the curated solutions) is added as a baseline, one trial per stack and
+question, unless ``baseline=False``.
+
+Execution (:func:`run_compare`):
+
+* cells run in a thread pool of ``jobs``, so up to ``jobs`` model calls are in flight;
+  scripts are bounded separately to the machine's cores (:data:`RUN_SLOTS`);
+* ``max_cost``: before every model call the spending so far, plus what the calls
+  already in flight may cost, plus the most expensive call seen so far must stay
+  within the budget; otherwise no new call starts, the cell stops unfinished (it is
+  not recorded, so ``--resume`` with a larger budget runs it) and no new cell starts.
+  Until the first price is known, calls go one at a time.  Costs are litellm's
+  figures for the provider's reported token usage; a model without a known price
+  cannot be budgeted and is refused up front;
+* every finished trial is written at once as its own one-row Parquet file
+  ``OUT/results/<cell key>.parquet`` (temporary file + rename, never half written),
+  so an interrupted compare loses nothing, and ``resume`` runs only the missing cells;
+* ``executor="dask://HOST:PORT"`` sends cells to a Dask distributed scheduler instead
+  (``pip install 'vibeplot[dask]'``); the workers need vibeplot and a shared file
+  system for ``OUT``.  There the budget is checked per cell (the estimate is the most
+  expensive finished cell), since model calls happen on the workers.
+
+Results, one row per trial (:data:`SCHEMA`), read with pandas in one line::
+
+    pandas.read_parquet("OUT/results")
+
+Verdicts: ``correct`` / ``wrong`` / ``unverifiable`` (a plot, judged against the
+reference), ``failed`` (no plot: scripts failed, or the model could not be reached),
+``policy`` (no plot, last attempt broke a static policy or had no code), ``declined``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import BudgetExceeded, ConfigError, VibeplotError
+from .llm import REFERENCE_MODEL
+
+VERDICTS = ("correct", "wrong", "unverifiable", "failed", "policy", "declined")
+
+SCHEMA = pa.schema([
+    ("stack", pa.string()),
+    ("model", pa.string()),
+    ("question", pa.string()),
+    ("trial", pa.int32()),
+    ("attempts", pa.int32()),
+    ("verdict", pa.string()),  # one of VERDICTS
+    ("diagnosis", pa.string()),  # the validator's diagnosis, "; "-joined
+    ("tokens_in", pa.int64()),
+    ("tokens_out", pa.int64()),
+    ("cost_usd", pa.float64()),  # null when the model has no known price
+    ("llm_seconds", pa.float64()),
+    ("script_seconds", pa.float64()),
+    ("error_category", pa.string()),  # why there is no plot: policy, timeout, memory, model-error, KeyError, ...
+    ("plots", pa.list_(pa.string())),  # PNG paths relative to OUT
+    ("run_dir", pa.string()),  # relative to OUT
+])
+
+#: concurrent script runs in this process: one per core (model calls are not bounded by it)
+RUN_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Cell:
+    stack: str
+    model: str
+    question: str
+    trial: int
+
+    @property
+    def key(self) -> str:
+        """File-name-safe identity of the cell, e.g. ``rdataframe__openai-gpt-4o-mini__adl-1__t2``."""
+        model = re.sub(r"[^A-Za-z0-9.]+", "-", self.model).strip("-")
+        return f"{self.stack}__{model}__{self.question}__t{self.trial}"
+
+
+@dataclass
+class CompareOptions:
+    questions: list[str]
+    stacks: list[str]
+    models: list[str]
+    trials: int = 1
+    jobs: int = 4
+    out: Path = Path("vibeplot-compare")
+    max_iterations: int = 3
+    max_cost: float | None = None
+    resume: bool = False
+    api_base: str | None = None
+    executor: str = "local"  # or "dask://HOST:PORT"
+    baseline: bool = True
+    timeout: float = 600.0
+    memory_mb: int = 4096
+
+
+@dataclass
+class Progress:
+    """What a progress display shows; updated from worker threads under ``lock``."""
+
+    total: int
+    done: int = 0
+    running: int = 0
+    failed: int = 0  # no plot (failed, policy, declined)
+    cost: float = 0.0
+    skipped: int = 0  # already in the results (resume)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+@dataclass
+class CompareResult:
+    out: Path
+    cells: int
+    ran: int
+    skipped: int
+    stopped: str = ""  # why the compare stopped early ("" if it did not)
+    cost: float = 0.0
+
+
+def plan(opts: CompareOptions) -> list[Cell]:
+    """Every cell to run, baseline first, in a stable order."""
+    cells = []
+    if opts.baseline:
+        cells += [Cell(s, REFERENCE_MODEL, q, 1) for s in opts.stacks for q in opts.questions]
+    cells += [Cell(s, m, q, t) for m in opts.models if m != REFERENCE_MODEL
+              for s in opts.stacks for q in opts.questions for t in range(1, opts.trials + 1)]
+    return cells
+
+
+# -- budget -----------------------------------------------------------------------------------
+
+
+class Budget:
+    """Spending and reservations against ``limit`` USD (thread-safe).
+
+    >>> b = Budget(0.01)
+    >>> with b.gate() as g:      # first call: no estimate yet, runs alone
+    ...     g.settle(0.004)
+    >>> with b.gate() as g:
+    ...     g.settle(0.004)
+    >>> b.spent, b.estimate
+    (0.008, 0.004)
+    >>> b.gate().__enter__()     # 0.008 + 0.004 > 0.01
+    Traceback (most recent call last):
+    vibeplot.core.errors.BudgetExceeded: --max-cost $0.0100 would be exceeded: spent $0.0080, next call may cost $0.0040
+    """
+
+    def __init__(self, limit: float | None):
+        self.limit, self.spent, self.reserved, self.estimate = limit, 0.0, 0.0, None
+        self.exceeded = ""
+        self._cond = threading.Condition()
+        self._in_flight = 0
+
+    def _reserve(self) -> float:
+        with self._cond:
+            if self.limit is None:
+                return 0.0
+            while self.estimate is None and self._in_flight > 0:  # no price seen yet: one at a time
+                self._cond.wait()
+            est = self.estimate or 0.0
+            if self.exceeded or self.spent + self.reserved + est > self.limit:
+                self.exceeded = self.exceeded or (
+                    f"--max-cost ${self.limit:.4f} would be exceeded: spent ${self.spent:.4f}, "
+                    f"next call may cost ${est:.4f}")
+                raise BudgetExceeded(self.exceeded)
+            self.reserved += est
+            self._in_flight += 1
+            return est
+
+    def _release(self, reserved: float, cost: float | None) -> None:
+        with self._cond:
+            if self.limit is not None:
+                self.reserved -= reserved
+                self._in_flight -= 1
+            if cost is not None:
+                self.spent += cost
+                self.estimate = max(self.estimate or 0.0, cost)
+            self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def gate(self):
+        """Around one model call (or one cell): reserve the estimate, then settle the real cost."""
+        reserved = self._reserve()
+        holder = _Settle()
+        try:
+            yield holder
+        finally:
+            self._release(reserved, holder.cost)
+
+
+class _Settle:
+    cost: float | None = None
+
+    def settle(self, cost: float | None) -> None:
+        self.cost = cost
+
+
+def check_prices(models: list[str]) -> None:
+    """``--max-cost`` needs a known price for every model (litellm's price map)."""
+    from .llm import _litellm
+
+    litellm = _litellm()
+    for model in models:
+        if model == REFERENCE_MODEL:
+            continue
+        try:
+            litellm.cost_per_token(model=model, prompt_tokens=1, completion_tokens=1)
+        except Exception:
+            raise ConfigError(f"--max-cost cannot be applied: litellm has no price for {model}",
+                              hint="drop --max-cost, or use models with a known price") from None
+
+
+# -- one cell ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellSettings:
+    """What a cell needs besides its identity (picklable, for Dask workers)."""
+
+    out: str
+    api_base: str | None
+    max_iterations: int
+    timeout: float
+    memory_mb: int
+
+
+def _exception_type(stderr: str) -> str:
+    for line in reversed(stderr.strip().splitlines()):
+        m = re.match(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b", line.strip())
+        if m:
+            return m.group(1).rsplit(".", 1)[-1]
+    return "script-error"
+
+
+def _error_category(manifest: dict, run_dir: Path) -> str:
+    attempts = manifest.get("attempts") or []
+    if not attempts:
+        return "model-error" if manifest.get("outcome") == "error" else ""
+    last = attempts[-1]
+    status = last.get("status")
+    if status in ("policy", "model-error", "declined", "budget"):
+        return status
+    run = last.get("run") or {}
+    if run.get("timed_out"):
+        return "timeout"
+    if run.get("memory_exceeded"):
+        return "memory"
+    if status == "failed":
+        stderr = run_dir / f"attempt-{last['n']}" / "stderr.txt"
+        return _exception_type(stderr.read_text(errors="replace")) if stderr.is_file() else "script-error"
+    return ""
+
+
+def row_for(cell: Cell, run_dir: Path | None, out: Path) -> dict:
+    """The results row of a finished cell, from its ``run.json``."""
+    manifest = json.loads((run_dir / "run.json").read_text(encoding="utf-8")) if run_dir else {}
+    totals = manifest.get("totals") or {}
+    outcome = manifest.get("outcome", "error")
+    if outcome == "plot":
+        verdict = (manifest.get("verdict") or {}).get("status", "unverifiable")
+    elif outcome == "declined":
+        verdict = "declined"
+    else:
+        attempts = manifest.get("attempts") or []
+        verdict = "policy" if attempts and attempts[-1].get("status") == "policy" else "failed"
+    attempts = manifest.get("attempts") or []
+    llm = [a["llm"] for a in attempts if a.get("llm")]
+    costs = [c.get("cost_usd") for c in llm]
+    rel = (lambda p: os.path.relpath(p, out))
+    return {
+        **asdict(cell),
+        "attempts": len(attempts),
+        "verdict": verdict,
+        "diagnosis": "; ".join((manifest.get("verdict") or {}).get("diagnosis", [])),
+        "tokens_in": sum(c.get("prompt_tokens") or 0 for c in llm),
+        "tokens_out": sum(c.get("completion_tokens") or 0 for c in llm),
+        "cost_usd": None if any(c is None for c in costs) else float(sum(costs)),
+        "llm_seconds": float(sum(c.get("latency_s") or 0 for c in llm)),
+        "script_seconds": float(totals.get("script_seconds") or sum(
+            (a.get("run") or {}).get("wall_seconds", 0) for a in attempts)),
+        "error_category": "" if verdict in ("correct", "wrong", "unverifiable") else
+        (_error_category(manifest, run_dir) if run_dir else "model-error"),
+        "plots": [rel(run_dir / p) for p in manifest.get("plots", [])] if run_dir else [],
+        "run_dir": rel(run_dir) if run_dir else "",
+    }
+
+
+def run_cell(cell: Cell, settings: CellSettings, model_gate: Callable | None = None) -> dict:
+    """Run one cell through ``ask`` and write its results row; return the row.
+
+    Raises :class:`BudgetExceeded` (nothing recorded) when the budget stops it.
+    """
+    from . import questions
+    from .loop import AskOptions, ask
+    from .sandbox import Limits
+
+    out = Path(settings.out)
+    cell_out = out / "runs" / cell.key
+    opts = AskOptions(
+        question=questions.registry()[cell.question].text, stack=cell.stack, model=cell.model,
+        api_base=None if cell.model == REFERENCE_MODEL else settings.api_base,
+        max_iterations=settings.max_iterations, out=cell_out, use_cache=False,  # trials are independent
+        limits=Limits(timeout=settings.timeout, memory_mb=settings.memory_mb),
+        model_gate=model_gate, run_slot=RUN_SLOTS,
+    )
+    try:
+        run_dir = ask(opts).run_dir
+    except BudgetExceeded:
+        raise
+    except VibeplotError:  # the model could not be reached: a failed trial, its record kept
+        runs = sorted(cell_out.glob("*/run.json"), key=lambda p: p.stat().st_mtime)
+        run_dir = runs[-1].parent if runs else None
+    row = row_for(cell, run_dir, out)
+    write_row(out, cell, row)
+    return row
+
+
+def write_row(out: Path, cell: Cell, row: dict) -> Path:
+    """Write one trial's row atomically as ``OUT/results/<key>.parquet``."""
+    results = Path(out) / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    target = results / f"{cell.key}.parquet"
+    tmp = results / f".{cell.key}.{os.getpid()}.{threading.get_ident()}.tmp"  # dot files are not read
+    pq.write_table(pa.Table.from_pylist([row], schema=SCHEMA), tmp)
+    os.replace(tmp, target)
+    return target
+
+
+def load_results(out: Path) -> pa.Table:
+    """All recorded trials of a compare (an empty table if none)."""
+    results = Path(out) / "results"
+    files = sorted(results.glob("*.parquet")) if results.is_dir() else []
+    if not files:
+        return SCHEMA.empty_table()
+    return pa.concat_tables([pq.read_table(f, schema=SCHEMA) for f in files])
+
+
+# -- the whole compare ------------------------------------------------------------------------
+
+
+def _check(opts: CompareOptions) -> None:
+    from . import plugins, questions
+
+    stacks = plugins.stacks()
+    for s in opts.stacks:
+        if s not in stacks:
+            raise ConfigError(f"unknown stack {s!r}", hint=f"installed: {', '.join(sorted(stacks))}")
+    for q in opts.questions:
+        if q not in questions.registry():
+            raise ConfigError(f"unknown question {q!r}", hint="see `vibeplot questions list`")
+    if not opts.models and not opts.baseline:
+        raise ConfigError("no models to compare")
+    if opts.max_cost is not None:
+        check_prices(opts.models)
+    from . import llm
+
+    for m in opts.models:
+        if m != REFERENCE_MODEL:
+            llm.check_credentials(m, api_base=opts.api_base)
+
+
+def _write_spec(opts: CompareOptions) -> None:
+    out = Path(opts.out)
+    spec = {"questions": opts.questions, "stacks": opts.stacks, "models": opts.models, "trials": opts.trials,
+            "baseline": opts.baseline, "max_iterations": opts.max_iterations}
+    path = out / "compare.json"
+    if path.is_file() and opts.resume:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        spec = {k: (sorted(set(old.get(k, [])) | set(v), key=(old.get(k, []) + list(v)).index)
+                    if isinstance(v, list) else v) for k, v in spec.items()}
+    tmp = out / ".compare.json.tmp"
+    tmp.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def prepare_references(opts: CompareOptions) -> None:
+    """Record each question's reference values once, before cells validate against them."""
+    from . import validate
+    from .datasets import ResolveContext, resolve_one
+    from .questions import registry
+
+    for qid in opts.questions:
+        ds = resolve_one(registry()[qid].dataset or "adl sample", ResolveContext())
+        if ds.prepare:
+            ds.prepare()
+        validate.reference_values_for(qid, ds.location, ds.format)
+        validate.mistake_values_for(qid, ds.location, ds.format)
+
+
+def run_compare(opts: CompareOptions, progress: Progress | None = None,
+                on_update: Callable[[Progress], None] = lambda p: None) -> CompareResult:
+    """Run every missing cell of the compare; see the module docstring."""
+    _check(opts)
+    out = Path(opts.out)
+    if (out / "results").is_dir() and any((out / "results").glob("*.parquet")) and not opts.resume:
+        raise ConfigError(f"{out} already holds compare results",
+                          hint="add --resume to run only what is missing, or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    _write_spec(opts)
+    cells = plan(opts)
+    done = {f.stem for f in (out / "results").glob("*.parquet")} if (out / "results").is_dir() else set()
+    todo = [c for c in cells if c.key not in done]
+    progress = progress or Progress(total=len(cells))
+    progress.total, progress.skipped, progress.done = len(cells), len(cells) - len(todo), len(cells) - len(todo)
+    on_update(progress)
+    prepare_references(opts)
+    settings = CellSettings(str(out.resolve()), opts.api_base, opts.max_iterations, opts.timeout, opts.memory_mb)
+    budget = Budget(opts.max_cost)
+    if opts.executor.startswith("dask://"):
+        stopped = _run_dask(opts.executor, todo, settings, budget, opts.jobs, progress, on_update)
+    elif opts.executor == "local":
+        stopped = _run_local(todo, settings, budget, opts.jobs, progress, on_update)
+    else:
+        raise ConfigError(f"unknown executor {opts.executor!r}", hint="use local or dask://HOST:PORT")
+    return CompareResult(out, len(cells), progress.done - progress.skipped, progress.skipped, stopped, budget.spent)
+
+
+def _count(progress: Progress, row: dict | None, on_update) -> None:
+    with progress.lock:
+        progress.running -= 1
+        if row is not None:
+            progress.done += 1
+            progress.failed += row["verdict"] in ("failed", "policy", "declined")
+            progress.cost += row["cost_usd"] or 0.0
+    on_update(progress)
+
+
+def _run_local(todo, settings, budget: Budget, jobs: int, progress: Progress, on_update) -> str:
+    stop = threading.Event()
+
+    def one(cell: Cell):
+        if stop.is_set():
+            return None
+        with progress.lock:
+            progress.running += 1
+        on_update(progress)
+        row = None
+        try:
+            row = run_cell(cell, settings, budget.gate)
+        except BudgetExceeded:
+            stop.set()
+        finally:
+            _count(progress, row, on_update)
+        return row
+
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="vibeplot-cell")
+    futures: list[Future] = [pool.submit(one, c) for c in todo]
+    try:
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for f in finished:
+                f.result()  # a bug in a cell surfaces here rather than vanishing
+    except KeyboardInterrupt:
+        stop.set()
+        for f in futures:
+            f.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return budget.exceeded
+
+
+def _run_dask(address: str, todo, settings, budget: Budget, jobs: int, progress: Progress, on_update) -> str:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise ConfigError("the Dask executor needs distributed", hint="pip install 'vibeplot[dask]'") from None
+    client = Client(address.replace("dask://", "tcp://", 1), timeout="20s")
+    queue = list(todo)
+    running: dict = {}  # future -> (cell, budget gate context)
+    try:
+        ac = as_completed()
+
+        def submit_next() -> bool:
+            if not queue or budget.exceeded:
+                return False
+            gate = budget.gate()  # per cell on Dask: the estimate is the costliest finished cell
+            try:
+                holder = gate.__enter__()
+            except BudgetExceeded:
+                return False
+            cell = queue.pop(0)
+            future = client.submit(run_cell, cell, settings, pure=False, key=f"vibeplot-{cell.key}-{time.time_ns()}")
+            running[future] = (cell, gate, holder)
+            with progress.lock:
+                progress.running += 1
+            on_update(progress)
+            ac.add(future)
+            return True
+
+        while len(running) < jobs and submit_next():
+            pass
+        for future in ac:
+            cell, gate, holder = running.pop(future)
+            row = None
+            try:
+                row = future.result()
+                holder.settle(row["cost_usd"])
+            finally:
+                gate.__exit__(None, None, None)
+                _count(progress, row, on_update)
+            while len(running) < jobs and submit_next():
+                pass
+    finally:
+        client.close()
+    return budget.exceeded

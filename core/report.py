@@ -1,0 +1,326 @@
+"""The compare report: ``report.md`` and a self-contained ``report.html`` from a compare's results.
+
+Everything is computed from the result rows (:func:`vibeplot.core.compare.load_results`):
+
+* per stack, a model × question grid of the correct rate and the ran-but-wrong rate
+  (``reference`` first, as the baseline row), the mean number of attempts and the mean
+  cost per trial;
+* the cheapest model that is correct in at least :data:`GOOD_RATE` of its trials, per
+  stack and question (the baseline is not a candidate);
+* the same model across stacks side by side; failure categories; script run time per stack;
+* plots as PNG (``OUT/report/``): a correct-rate heat map per stack, correct rate vs
+  cost per question; thumbnails of each question's plots linked to their run directories.
+
+The same numbers are written to ``OUT/report/summary.json``.  Rates are over the
+recorded trials of a cell; a cost is the mean per trial in USD, unknown (``?``) when
+any trial of the cell had no known price.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+import os
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+from .llm import REFERENCE_MODEL
+
+#: "cheapest good model": correct in at least this fraction of its trials
+GOOD_RATE = 0.8
+NO_PLOT = ("failed", "policy", "declined")
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.0f}%"
+
+
+def _usd(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return f"${x:,.4f}" if x >= 0.01 or x == 0 else f"${x:.6f}"
+
+
+def _mean_or_none(values):
+    values = list(values)
+    return None if not values or any(v is None for v in values) else sum(values) / len(values)
+
+
+def summarize(rows: list[dict], spec: dict) -> dict:
+    """All the report's numbers, from result rows and the compare's ``compare.json``."""
+    by_cell: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_cell[r["stack"], r["model"], r["question"]].append(r)
+    stacks = [s for s in spec.get("stacks", []) if any(r["stack"] == s for r in rows)]
+    stacks += sorted({r["stack"] for r in rows} - set(stacks))
+    questions = [q for q in spec.get("questions", []) if any(r["question"] == q for r in rows)]
+    questions += sorted({r["question"] for r in rows} - set(questions))
+    models = sorted({r["model"] for r in rows}, key=lambda m: (m != REFERENCE_MODEL, spec.get("models", []).index(m)
+                                                               if m in spec.get("models", []) else 1e9, m))
+    cells = {}
+    for (stack, model, question), trials in by_cell.items():
+        n = len(trials)
+        cells[f"{stack}|{model}|{question}"] = {
+            "stack": stack, "model": model, "question": question, "trials": n,
+            "correct": sum(t["verdict"] == "correct" for t in trials) / n,
+            "wrong": sum(t["verdict"] == "wrong" for t in trials) / n,
+            "no_plot": sum(t["verdict"] in NO_PLOT for t in trials) / n,
+            "attempts": sum(t["attempts"] for t in trials) / n,
+            "cost": _mean_or_none(t["cost_usd"] for t in trials),
+        }
+    cheapest = {}
+    for stack in stacks:
+        for q in questions:
+            good = [c for c in cells.values() if c["stack"] == stack and c["question"] == q
+                    and c["model"] != REFERENCE_MODEL and c["correct"] >= GOOD_RATE]
+            priced = sorted((c for c in good if c["cost"] is not None), key=lambda c: (c["cost"], c["model"]))
+            pick = priced[0] if priced else (good[0] if good else None)
+            cheapest[f"{stack}|{q}"] = None if pick is None else {"model": pick["model"], "cost": pick["cost"],
+                                                                  "correct": pick["correct"]}
+    across = {}
+    for model in models:
+        for stack in stacks:
+            trials = [r for r in rows if r["model"] == model and r["stack"] == stack]
+            if trials:
+                across[f"{model}|{stack}"] = {"trials": len(trials),
+                                              "correct": sum(t["verdict"] == "correct" for t in trials) / len(trials),
+                                              "cost": _mean_or_none(t["cost_usd"] for t in trials)}
+    failures: dict[str, dict[str, int]] = {}
+    for stack in stacks:
+        counts: dict[str, int] = defaultdict(int)
+        for r in rows:
+            if r["stack"] == stack and r["verdict"] != "correct":
+                counts[r["verdict"] if r["verdict"] not in NO_PLOT or not r["error_category"]
+                       else f"{r['verdict']}: {r['error_category']}"] += 1
+        failures[stack] = dict(sorted(counts.items()))
+    runtime = {}
+    for stack in stacks:
+        times = [r["script_seconds"] for r in rows if r["stack"] == stack and r["script_seconds"]]
+        runtime[stack] = {"runs": len(times), "mean_s": statistics.fmean(times) if times else None,
+                          "median_s": statistics.median(times) if times else None}
+    return {"stacks": stacks, "models": models, "questions": questions, "cells": cells, "cheapest": cheapest,
+            "across_stacks": across, "failures": failures, "script_time": runtime, "trials": len(rows),
+            "total_cost": None if any(r["cost_usd"] is None for r in rows) else sum(r["cost_usd"] for r in rows)}
+
+
+# -- plots ------------------------------------------------------------------------------------
+
+
+def _plots(summary: dict, folder: Path) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    qs, models = summary["questions"], summary["models"]
+    for stack in summary["stacks"]:
+        grid = np.full((len(models), len(qs)), np.nan)
+        for i, m in enumerate(models):
+            for k, q in enumerate(qs):
+                c = summary["cells"].get(f"{stack}|{m}|{q}")
+                if c:
+                    grid[i, k] = c["correct"]
+        fig, ax = plt.subplots(figsize=(max(5.0, 2.5 + 0.6 * len(qs)), max(2.8, 1.5 + 0.5 * len(models))))
+        im = ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
+        ax.set_xticks(range(len(qs)), qs, rotation=45, ha="right")
+        ax.set_yticks(range(len(models)), models)
+        for i in range(len(models)):
+            for k in range(len(qs)):
+                if not np.isnan(grid[i, k]):
+                    ax.text(k, i, f"{100 * grid[i, k]:.0f}", ha="center", va="center", fontsize=8)
+        fig.colorbar(im, ax=ax, label="correct rate")
+        ax.set_title(f"{stack}: correct rate")
+        fig.tight_layout()
+        out[f"heatmap-{stack}"] = folder / f"heatmap-{stack}.png"
+        fig.savefig(out[f"heatmap-{stack}"], dpi=90)
+        plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for stack in summary["stacks"]:
+        for m in models:
+            if m == REFERENCE_MODEL:
+                continue
+            cs = [c for c in summary["cells"].values() if c["stack"] == stack and c["model"] == m]
+            costs = [c["cost"] for c in cs]
+            if cs and all(x is not None for x in costs):
+                ax.scatter(sum(costs) / len(costs), sum(c["correct"] for c in cs) / len(cs), label=f"{m} / {stack}")
+    ax.set_xlabel("mean cost per trial [USD]")
+    ax.set_ylabel("correct rate")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title("Correct rate vs cost")
+    if ax.collections:
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    out["success-vs-cost"] = folder / "success-vs-cost.png"
+    fig.savefig(out["success-vs-cost"], dpi=90)
+    plt.close(fig)
+    return out
+
+
+def _thumbnails(rows: list[dict], out: Path, folder: Path) -> dict[str, list[dict]]:
+    """Per question: one example per (stack, model), a correct trial if any, as a thumbnail."""
+    from matplotlib.image import thumbnail
+
+    folder.mkdir(parents=True, exist_ok=True)
+    chosen: dict[tuple, dict] = {}
+    order = {"correct": 0, "wrong": 1, "unverifiable": 2}
+    for r in sorted(rows, key=lambda r: (order.get(r["verdict"], 9), r["trial"])):
+        if r["plots"] and (r["question"], r["stack"], r["model"]) not in chosen:
+            chosen[r["question"], r["stack"], r["model"]] = r
+    per_question: dict[str, list[dict]] = defaultdict(list)
+    for (question, stack, model), r in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1],
+                                                                                kv[0][2] != REFERENCE_MODEL, kv[0][2])):
+        for png in r["plots"]:
+            source = out / png
+            if not source.is_file():
+                continue
+            thumb = folder / (png.replace("/", "_").replace(os.sep, "_"))
+            try:
+                thumbnail(str(source), str(thumb), scale=0.25)
+            except Exception:
+                continue
+            per_question[question].append({"stack": stack, "model": model, "verdict": r["verdict"],
+                                           "thumb": thumb, "run_dir": r["run_dir"], "png": png})
+    return per_question
+
+
+# -- writers ----------------------------------------------------------------------------------
+
+
+def _md_table(header: list[str], body: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def _sections(summary: dict) -> list[tuple[str, list[str], list[list[str]], dict]]:
+    """(title, header, rows, options) of every table, shared by the Markdown and HTML writers."""
+    qs, models, cells = summary["questions"], summary["models"], summary["cells"]
+    name = (lambda m: f"{m} (baseline)" if m == REFERENCE_MODEL else m)
+    out = []
+    for stack in summary["stacks"]:
+        grid, attempts, cost = [], [], []
+        for m in models:
+            cs = [cells.get(f"{stack}|{m}|{q}") for q in qs]
+            if not any(cs):
+                continue
+            grid.append([name(m)] + ["" if c is None else f"{_pct(c['correct'])} ({_pct(c['wrong'])} wrong)"
+                                     for c in cs])
+            attempts.append([name(m)] + ["" if c is None else f"{c['attempts']:.2f}" for c in cs])
+            cost.append([name(m)] + ["" if c is None else _usd(c["cost"]) for c in cs])
+        out.append((f"{stack}: correct rate (ran but wrong)", ["model"] + qs, grid, {"heat": True, "stack": stack}))
+        out.append((f"{stack}: mean attempts", ["model"] + qs, attempts, {}))
+        out.append((f"{stack}: mean cost per trial", ["model"] + qs, cost, {}))
+    rows = []
+    for stack in summary["stacks"]:
+        picks = [summary["cheapest"].get(f"{stack}|{q}") for q in qs]
+        rows.append([stack] + ["none" if p is None else f"{p['model']} ({_usd(p['cost'])})" for p in picks])
+    out.append((f"Cheapest model correct in ≥ {GOOD_RATE:.0%} of trials", ["stack"] + qs, rows, {}))
+    rows = [[name(m)] + [(lambda a: "" if a is None else f"{_pct(a['correct'])} of {a['trials']}")(
+        summary["across_stacks"].get(f"{m}|{s}")) for s in summary["stacks"]] for m in models]
+    out.append(("Same model across stacks: correct rate", ["model"] + summary["stacks"], rows, {}))
+    categories = sorted({k for f in summary["failures"].values() for k in f}) or ["(none: every trial correct)"]
+    rows = [[s] + [str(summary["failures"][s].get(k, 0)) for k in categories] for s in summary["stacks"]]
+    out.append(("Trials not correct, by category", ["stack"] + categories, rows, {}))
+    rows = [[s, str(t["runs"]), "–" if t["mean_s"] is None else f"{t['mean_s']:.1f}",
+             "–" if t["median_s"] is None else f"{t['median_s']:.1f}"] for s, t in summary["script_time"].items()]
+    out.append(("Script run time per stack (seconds per trial, all attempts)",
+                ["stack", "trials with a run", "mean", "median"], rows, {}))
+    return out
+
+
+def _header(summary: dict, spec: dict) -> list[str]:
+    return [
+        f"Generated {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} from {summary['trials']} recorded trial(s).",
+        f"Questions: {', '.join(summary['questions'])}. Stacks: {', '.join(summary['stacks'])}. "
+        f"Models: {', '.join(summary['models'])}. Trials per cell: {spec.get('trials', '?')} "
+        f"(the `{REFERENCE_MODEL}` baseline: curated solutions, one trial). "
+        f"Total cost: {_usd(summary['total_cost'])}.",
+    ]
+
+
+def write_markdown(summary: dict, spec: dict, plots: dict, thumbs: dict, out: Path) -> Path:
+    rel = (lambda p: os.path.relpath(p, out))
+    parts = ["# vibeplot compare report", "", *_header(summary, spec), ""]
+    for title, header, rows, opts in _sections(summary):
+        parts += [f"## {title}", "", _md_table(header, rows), ""]
+        if opts.get("heat"):
+            parts += [f"![{opts['stack']} heat map]({rel(plots['heatmap-' + opts['stack']])})", ""]
+    parts += ["## Correct rate vs cost", "", f"![correct rate vs cost]({rel(plots['success-vs-cost'])})", ""]
+    parts += ["## Plots per question", ""]
+    for q in summary["questions"]:
+        parts.append(f"### {q}")
+        parts += [f"[![{t['stack']} / {t['model']}: {t['verdict']}]({rel(t['thumb'])})]({t['run_dir']}) "
+                  f"{t['stack']} / {t['model']}: {t['verdict']}  " for t in thumbs.get(q, [])] or ["(no plot)"]
+        parts.append("")
+    path = out / "report.md"
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return path
+
+
+def _data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def _heat_style(text: str) -> str:
+    if not text.endswith("wrong)"):
+        return ""
+    rate = float(text.split("%")[0]) / 100
+    red, green = int(230 - 120 * rate), int(120 + 110 * rate)
+    return f' style="background: rgb({red},{green},130)"'
+
+
+def write_html(summary: dict, spec: dict, plots: dict, thumbs: dict, out: Path) -> Path:
+    e = html.escape
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>vibeplot compare report</title>",
+             "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;"
+             "margin:0.5em 0 1.5em}td,th{border:1px solid #bbb;padding:3px 8px;font-size:13px;text-align:center}"
+             "th{background:#eee}td:first-child{text-align:left}figure{display:inline-block;margin:6px;"
+             "font-size:12px;text-align:center}img.plot{max-width:95%}</style></head><body>",
+             "<h1>vibeplot compare report</h1>", *[f"<p>{e(line)}</p>" for line in _header(summary, spec)]]
+    for title, header, rows, opts in _sections(summary):
+        parts.append(f"<h2>{e(title)}</h2><table class='grid'><tr>" + "".join(f"<th>{e(h)}</th>" for h in header)
+                     + "</tr>")
+        for row in rows:
+            parts.append("<tr>" + f"<td>{e(row[0])}</td>" + "".join(
+                f"<td{_heat_style(c) if opts.get('heat') else ''}>{e(c)}</td>" for c in row[1:]) + "</tr>")
+        parts.append("</table>")
+        if opts.get("heat"):
+            parts.append(f"<img class='plot' alt='{e(opts['stack'])} heat map' "
+                         f"src='{_data_uri(plots['heatmap-' + opts['stack']])}'>")
+    parts.append(f"<h2>Correct rate vs cost</h2><img class='plot' alt='correct rate vs cost' "
+                 f"src='{_data_uri(plots['success-vs-cost'])}'>")
+    parts.append("<h2>Plots per question</h2>")
+    for q in summary["questions"]:
+        parts.append(f"<h3>{e(q)}</h3><div>")
+        for t in thumbs.get(q, []):
+            parts.append(f"<figure><a href='{e(t['run_dir'])}'><img class='thumb' alt='{e(t['png'])}' "
+                         f"src='{_data_uri(t['thumb'])}'></a><figcaption>{e(t['stack'])} / {e(t['model'])}: "
+                         f"{e(t['verdict'])}</figcaption></figure>")
+        parts.append("</div>" if thumbs.get(q) else "<p>(no plot)</p></div>")
+    parts.append("</body></html>")
+    path = out / "report.html"
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return path
+
+
+def write_report(out: Path) -> dict[str, Path]:
+    """Write ``OUT/report.md``, ``OUT/report.html`` and ``OUT/report/`` (plots, summary.json)."""
+    from .compare import load_results
+
+    out = Path(out)
+    spec_path = out / "compare.json"
+    spec = json.loads(spec_path.read_text(encoding="utf-8")) if spec_path.is_file() else {}
+    rows = load_results(out).to_pylist()
+    summary = summarize(rows, spec)
+    folder = out / "report"
+    plots = _plots(summary, folder)
+    thumbs = _thumbnails(rows, out, folder / "thumbs")
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return {"md": write_markdown(summary, spec, plots, thumbs, out),
+            "html": write_html(summary, spec, plots, thumbs, out), "summary": folder / "summary.json"}
