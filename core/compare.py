@@ -362,6 +362,8 @@ def _check(opts: CompareOptions) -> None:
     for q in opts.questions:
         if q not in questions.registry():
             raise ConfigError(f"unknown question {q!r}", hint="see `vibeplot questions list`")
+    if opts.executor != "local" and not opts.executor.startswith("dask://"):
+        raise ConfigError(f"unknown executor {opts.executor!r}", hint="use local or dask://HOST:PORT")
     if not opts.models and not opts.baseline:
         raise ConfigError("no models to compare")
     if opts.max_cost is not None:

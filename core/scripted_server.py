@@ -5,7 +5,8 @@ given in advance, in order, and reports deterministic token usage (whitespace
 separated words of the request's messages and of the reply), so that
 litellm's real HTTP path, usage accounting and cost calculation are exercised.
 
-A script entry is a reply text, a callable ``messages -> text``, or an HTTP
+A script entry is a reply text, a callable ``messages -> text`` (or
+``(messages, request) -> text``, to answer by ``request["model"]``), or an HTTP
 error ``{"status": 429}``.  When the script runs out, the last entry repeats.
 
 >>> with ScriptedServer(["```python\\nprint(1)\\n```"]) as server:    # doctest: +SKIP
@@ -24,6 +25,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Union
 
 Entry = Union[str, Callable[[list], str], dict]
+
+
+def _arity(fn: Callable) -> int:
+    import inspect
+
+    try:
+        return len([p for p in inspect.signature(fn).parameters.values()
+                    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+    except (TypeError, ValueError):
+        return 1
 
 
 def count_words(messages: list[dict]) -> int:
@@ -90,7 +101,8 @@ class ScriptedServer:
                                                   "type": "scripted", "code": status}})
                     return
                 messages = request.get("messages", [])
-                text = entry(messages) if callable(entry) else entry
+                text = entry if not callable(entry) else (
+                    entry(messages, request) if _arity(entry) >= 2 else entry(messages))
                 prompt_tokens = count_words(messages)
                 completion_tokens = len(text.split())
                 self._send(200, {
