@@ -25,7 +25,7 @@ from vibeplot.core.scripted_server import ScriptedServer
 GOOD, SUBTLE = "openai/gpt-4o-mini", "openai/gpt-4o"  # both priced in litellm's bundled map
 KEY_COLUMNS = ["stack", "model", "question", "trial", "attempts", "verdict", "diagnosis", "tokens_in",
                "tokens_out", "cost_usd", "error_category"]
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(1600)
 
 
 @functools.cache
@@ -82,7 +82,7 @@ def three_stack_compare(sample, tmp_path_factory):
     with ScriptedServer([scripted_models(sample, {"adl-4"})]) as server:
         proc = run_cli("compare", "-q", "adl-1,adl-4", "-s", ",".join(stacks), "-m", f"{GOOD},{SUBTLE}",
                        "-t", "3", "-j", "6", "-o", str(out), "--api-base", server.url,
-                       cwd=out.parent, env={"OPENAI_API_KEY": "scripted"}, timeout=850)
+                       cwd=out.parent, env={"OPENAI_API_KEY": "scripted"}, timeout=1500)
         requests = list(server.requests)
     return stacks, out, proc, requests
 
