@@ -49,7 +49,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import BudgetExceeded, ConfigError, VibeplotError
+from .errors import BudgetExceeded, ConfigError, ModelCallError, VibeplotError
 from .llm import REFERENCE_MODEL
 
 VERDICTS = ("correct", "wrong", "unverifiable", "failed", "policy", "declined")
@@ -317,14 +317,18 @@ def run_cell(cell: Cell, settings: CellSettings, model_gate: Callable | None = N
         limits=Limits(timeout=settings.timeout, memory_mb=settings.memory_mb),
         model_gate=model_gate, run_slot=RUN_SLOTS,
     )
+    category = ""
     try:
         run_dir = ask(opts).run_dir
     except BudgetExceeded:
         raise
-    except VibeplotError:  # the model could not be reached: a failed trial, its record kept
+    except VibeplotError as err:  # e.g. the model could not be reached: a failed trial, its record kept
+        category = "model-error" if isinstance(err, ModelCallError) else f"error: {err}"
         runs = sorted(cell_out.glob("*/run.json"), key=lambda p: p.stat().st_mtime)
         run_dir = runs[-1].parent if runs else None
     row = row_for(cell, run_dir, out)
+    if category:
+        row["verdict"], row["error_category"] = "failed", category
     write_row(out, cell, row)
     return row
 

@@ -269,3 +269,32 @@ def test_bad_input_is_refused_clearly(tmp_path):
         assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     proc = run_cli("report", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2 and "not a compare directory" in proc.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(sample, tmp_path):
+    with ScriptedServer([scripted_models(sample, set())], latency=0.5) as server:
+        out = tmp_path / "out"
+        exe = Path(sys.executable).with_name("vibeplot")
+        proc = subprocess.Popen([str(exe), "compare", "-q", "adl-1,adl-2", "-s", "uproot_opendata", "-m", GOOD,
+                                 "-t", "3", "-j", "2", "-o", str(out), "--api-base", server.url],
+                                cwd=tmp_path, env={**os.environ, "OPENAI_API_KEY": "scripted"},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 300
+        while len(list((out / "results").glob("*.parquet"))) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 130, stderr[-2000:]
+        assert "Interrupted" in stderr and "--resume" in stderr and "Traceback" not in stderr
+        partial = rows_by_key(out)  # every recorded trial is a whole, readable row
+        assert 2 <= len(partial) < 2 + 6
+        assert not list((out / "results").glob(".*")), "no temporary files left behind"
+        resumed = _rerun_until_complete_q(out, server)
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert len(rows_by_key(out)) == 2 + 6
+
+
+def _rerun_until_complete_q(out: Path, server: ScriptedServer) -> subprocess.CompletedProcess:
+    return run_cli("compare", "-q", "adl-1,adl-2", "-s", "uproot_opendata", "-m", GOOD, "-t", "3", "-j", "2",
+                   "-o", str(out), "--api-base", server.url, "--resume", cwd=out.parent,
+                   env={"OPENAI_API_KEY": "scripted"})
