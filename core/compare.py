@@ -277,21 +277,18 @@ def row_for(cell: Cell, run_dir: Path | None, out: Path) -> dict:
     else:
         attempts = manifest.get("attempts") or []
         verdict = "policy" if attempts and attempts[-1].get("status") == "policy" else "failed"
-    attempts = manifest.get("attempts") or []
-    llm = [a["llm"] for a in attempts if a.get("llm")]
-    costs = [c.get("cost_usd") for c in llm]
     rel = (lambda p: os.path.relpath(p, out))
+    cost = totals.get("cost_usd", 0.0)  # RunRecord.totals: None when a call had no known price
     return {
         **asdict(cell),
-        "attempts": len(attempts),
+        "attempts": totals.get("attempts", 0),
         "verdict": verdict,
         "diagnosis": "; ".join((manifest.get("verdict") or {}).get("diagnosis", [])),
-        "tokens_in": sum(c.get("prompt_tokens") or 0 for c in llm),
-        "tokens_out": sum(c.get("completion_tokens") or 0 for c in llm),
-        "cost_usd": None if any(c is None for c in costs) else float(sum(costs)),
-        "llm_seconds": float(sum(c.get("latency_s") or 0 for c in llm)),
-        "script_seconds": float(totals.get("script_seconds") or sum(
-            (a.get("run") or {}).get("wall_seconds", 0) for a in attempts)),
+        "tokens_in": totals.get("prompt_tokens", 0),
+        "tokens_out": totals.get("completion_tokens", 0),
+        "cost_usd": None if cost is None else float(cost),
+        "llm_seconds": float(totals.get("llm_seconds", 0.0)),
+        "script_seconds": float(totals.get("script_seconds", 0.0)),
         "error_category": "" if verdict in ("correct", "wrong", "unverifiable") else
         (_error_category(manifest, run_dir) if run_dir else "model-error"),
         "plots": [rel(run_dir / p) for p in manifest.get("plots", [])] if run_dir else [],

@@ -41,7 +41,12 @@ class Question:
         >>> registry()["met-0jet"].reference_name
         'met0jet.py'
         """
-        return self.id.replace("-", "") + ".py"
+        return reference_file(self.id)
+
+
+def reference_file(question_id: str) -> str:
+    """File name of ``question_id``'s reference solution: the id without dashes."""
+    return question_id.replace("-", "") + ".py"
 
 
 @functools.cache

@@ -204,16 +204,17 @@ def _sections(summary: dict) -> list[tuple[str, list[str], list[list[str]], dict
     name = (lambda m: f"{m} (baseline)" if m == REFERENCE_MODEL else m)
     out = []
     for stack in summary["stacks"]:
-        grid, attempts, cost = [], [], []
+        grid, rates, attempts, cost = [], [], [], []
         for m in models:
             cs = [cells.get(f"{stack}|{m}|{q}") for q in qs]
             if not any(cs):
                 continue
+            rates.append([None if c is None else c["correct"] for c in cs])
             grid.append([name(m)] + ["" if c is None else f"{_pct(c['correct'])} ({_pct(c['wrong'])} wrong)"
                                      for c in cs])
             attempts.append([name(m)] + ["" if c is None else f"{c['attempts']:.2f}" for c in cs])
             cost.append([name(m)] + ["" if c is None else _usd(c["cost"]) for c in cs])
-        out.append((f"{stack}: correct rate (ran but wrong)", ["model"] + qs, grid, {"heat": True, "stack": stack}))
+        out.append((f"{stack}: correct rate (ran but wrong)", ["model"] + qs, grid, {"rates": rates, "stack": stack}))
         out.append((f"{stack}: mean attempts", ["model"] + qs, attempts, {}))
         out.append((f"{stack}: mean cost per trial", ["model"] + qs, cost, {}))
     rows = []
@@ -249,7 +250,7 @@ def write_markdown(summary: dict, spec: dict, plots: dict, thumbs: dict, out: Pa
     parts = ["# vibeplot compare report", "", *_header(summary, spec), ""]
     for title, header, rows, opts in _sections(summary):
         parts += [f"## {title}", "", _md_table(header, rows), ""]
-        if opts.get("heat"):
+        if "rates" in opts:
             parts += [f"![{opts['stack']} heat map]({rel(plots['heatmap-' + opts['stack']])})", ""]
     parts += ["## Correct rate vs cost", "", f"![correct rate vs cost]({rel(plots['success-vs-cost'])})", ""]
     parts += ["## Plots per question", ""]
@@ -267,10 +268,9 @@ def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
 
 
-def _heat_style(text: str) -> str:
-    if not text.endswith("wrong)"):
+def _heat_style(rate: float | None) -> str:
+    if rate is None:
         return ""
-    rate = float(text.split("%")[0]) / 100
     red, green = int(230 - 120 * rate), int(120 + 110 * rate)
     return f' style="background: rgb({red},{green},130)"'
 
@@ -286,11 +286,12 @@ def write_html(summary: dict, spec: dict, plots: dict, thumbs: dict, out: Path) 
     for title, header, rows, opts in _sections(summary):
         parts.append(f"<h2>{e(title)}</h2><table class='grid'><tr>" + "".join(f"<th>{e(h)}</th>" for h in header)
                      + "</tr>")
-        for row in rows:
+        for i, row in enumerate(rows):
+            rates = opts["rates"][i] if "rates" in opts else [None] * (len(row) - 1)
             parts.append("<tr>" + f"<td>{e(row[0])}</td>" + "".join(
-                f"<td{_heat_style(c) if opts.get('heat') else ''}>{e(c)}</td>" for c in row[1:]) + "</tr>")
+                f"<td{_heat_style(rate)}>{e(c)}</td>" for c, rate in zip(row[1:], rates)) + "</tr>")
         parts.append("</table>")
-        if opts.get("heat"):
+        if "rates" in opts:
             parts.append(f"<img class='plot' alt='{e(opts['stack'])} heat map' "
                          f"src='{_data_uri(plots['heatmap-' + opts['stack']])}'>")
     parts.append(f"<h2>Correct rate vs cost</h2><img class='plot' alt='correct rate vs cost' "

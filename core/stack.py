@@ -129,7 +129,9 @@ class Stack:
         folder = self.references_dir
         if self.reference_variant is not None and dataset is not None:
             folder = folder / (self.reference_variant(dataset) or "")
-        path = folder / f"{question_id.replace('-', '')}.py"
+        from .questions import reference_file
+
+        path = folder / reference_file(question_id)
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
     def explain(self, failure: Failure) -> list[str]:

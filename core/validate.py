@@ -309,7 +309,9 @@ def _readable(dataset_location: str, dataset_format: str) -> bool:
 def reference_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[dict] | None:
     """Recorded values of ``question_id``'s reference on a dataset, cached; None when there is none."""
     folder = _references_dir()
-    script = folder / f"{question_id.replace('-', '')}.py" if folder else None
+    from .questions import reference_file
+
+    script = folder / reference_file(question_id) if folder else None
     if not _readable(dataset_location, dataset_format) or script is None or not script.is_file():
         return None
     return recorded_values(script, dataset_location)

@@ -39,6 +39,16 @@ def ask_reference(stack: str, mode: str, qid: str, tmp_path_factory, sample):
     return _runs[key]
 
 
+def all_variants(qid, tmp_path_factory, sample) -> dict[tuple, object]:
+    """The run directory of ``qid`` in every variant, each asserted to have succeeded."""
+    runs = {}
+    for stack, mode in VARIANTS:
+        proc, run = ask_reference(stack, mode, qid, tmp_path_factory, sample)
+        assert proc.returncode == 0, proc.stderr
+        runs[stack, mode] = run
+    return runs
+
+
 def histograms(run) -> dict[str, list]:
     """Per plot file: (edges, values) of every histogram drawn, from the capture sidecars."""
     out = {}
@@ -69,11 +79,7 @@ def test_adl_reference_one_attempt(stack, mode, qid, tmp_path_factory, sample):
 
 @pytest.mark.parametrize("qid", QUESTIONS)
 def test_stacks_agree_bin_for_bin(qid, tmp_path_factory, sample):
-    drawn = {}
-    for stack, mode in VARIANTS:
-        proc, run = ask_reference(stack, mode, qid, tmp_path_factory, sample)
-        assert proc.returncode == 0, proc.stderr
-        drawn[stack, mode] = histograms(run)
+    drawn = {variant: histograms(run) for variant, run in all_variants(qid, tmp_path_factory, sample).items()}
     baseline = drawn[VARIANTS[0]]
     assert baseline and all(hists for hists in baseline.values())
     differences = registry()[qid].differences
@@ -90,11 +96,7 @@ def test_stacks_agree_bin_for_bin(qid, tmp_path_factory, sample):
 
 @pytest.mark.parametrize("qid", QUESTIONS)
 def test_every_reference_validates_every_other(qid, tmp_path_factory, sample):
-    runs = {}
-    for stack, mode in VARIANTS:
-        proc, run = ask_reference(stack, mode, qid, tmp_path_factory, sample)
-        assert proc.returncode == 0, proc.stderr
-        runs[stack, mode] = run
+    runs = all_variants(qid, tmp_path_factory, sample)
     values = {v: json.loads((run / "attempt-1" / REFERENCE_VALUES).read_text()) for v, run in runs.items()}
     assert all(len(recorded) == len(read_manifest(runs[v])["plots"]) for v, recorded in values.items()), \
         {v: [r["source"] for r in recorded] for v, recorded in values.items()}
