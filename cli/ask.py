@@ -45,6 +45,8 @@ def ask(question, stack, model, api_base, dataset, max_iterations, out, no_cache
 
     from ._show import console, run_with_status, summary
 
+    if not " ".join(question).strip():
+        raise ConfigError("the question is empty: say what to plot, e.g. vibeplot ask \"Plot the MET\"")
     model = config.setting("model", model)
     if not model:
         raise ConfigError(
@@ -65,6 +67,9 @@ def ask(question, stack, model, api_base, dataset, max_iterations, out, no_cache
         # an ambiguous dataset phrase: ask on a terminal, else take the best match and warn
         choose=_interactive_chooser(),
     )
+    from vibeplot.core.outdir import check_writable_dir
+
+    check_writable_dir(opts.out)  # before any work: no half-made run
     result = run_with_status(opts)
     summary(result)
     if result.outcome != "plot":
