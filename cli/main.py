@@ -13,7 +13,7 @@ class VibeplotGroup(click.Group):
     """Turns vibeplot's own errors into one clear line and a documented exit code."""
 
     def invoke(self, ctx):
-        from vibeplot.core.errors import EXIT_INTERRUPTED, VibeplotError
+        from vibeplot.core.errors import EXIT_INTERRUPTED, Terminated, VibeplotError
 
         try:
             return super().invoke(ctx)
@@ -22,9 +22,9 @@ class VibeplotGroup(click.Group):
             if err.hint:
                 click.echo(f"  {err.hint}", err=True)
             ctx.exit(err.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM, SIGHUP
+            click.echo(f"Interrupted ({err.message})." if isinstance(err, Terminated) else "Interrupted.", err=True)
+            ctx.exit(err.exit_code if isinstance(err, Terminated) else EXIT_INTERRUPTED)
 
 
 @click.group(cls=VibeplotGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,7 +34,7 @@ def cli():
 
     \b
     Exit codes: 0 a plot was made, 1 no plot after all attempts (or the model
-    declined), 2 usage or configuration error, 130 interrupted.
+    declined), 2 usage or configuration error, 130 interrupted (143 SIGTERM, 129 SIGHUP).
     """
 
 
@@ -51,7 +51,9 @@ cli.add_command(compare.report_command)
 
 def main() -> None:
     from vibeplot.core import plugins
+    from vibeplot.core.errors import raise_on_termination
 
+    raise_on_termination()
     try:
         plugins.add_commands(cli)
     except Exception as err:  # a broken third-party plugin must not take the CLI down

@@ -29,5 +29,9 @@ def validate(run_dir):
     if verdict is None:
         raise ConfigError(f"{run_dir} is not a run of a known benchmark question; nothing to validate against")
     save_manifest(run_dir, manifest)
+    records = manifest.get("plot_records")
+    if records is not None:
+        click.echo(f"histograms: as vibeplot recorded them during the run ({len(records)} plot(s), "
+                   "each checked against the sha256 in run.json)", err=True)
     click.echo(f"{verdict['status']}" + (": " + "; ".join(verdict["diagnosis"]) if verdict["diagnosis"] else ""))
     raise SystemExit(0 if verdict["status"] == "correct" else 1)

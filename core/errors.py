@@ -5,13 +5,39 @@ Exit codes (also in README.md):
 * 0 — a plot was made
 * 1 — no plot after all attempts (script failures, policy failures, or the model declined)
 * 2 — usage or configuration error (unknown stack, missing credentials, bad input)
-* 130 — interrupted (Ctrl-C)
+* 130 — interrupted (Ctrl-C); 143 / 129 — terminated by SIGTERM / SIGHUP
 """
+
+import signal
 
 EXIT_OK = 0
 EXIT_NO_PLOT = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: handled like Ctrl-C (run records say ``interrupted``, the
+    sandbox is ended), then the process exits with 128 + the signal number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.message = f"terminated by {signal.Signals(signum).name}"
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def raise_on_termination() -> None:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` in the main thread (CLI entry point)."""
+
+    def handler(signum, _frame):
+        raise Terminated(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, handler)
 
 
 class VibeplotError(Exception):

@@ -11,6 +11,11 @@ Layout of ``vibeplot-runs/<time>-<slug>/``::
 ``run.json`` keeps the model, stack, dataset, package versions, prompt hash,
 tokens, cost, timings per attempt and the outcome; a run interrupted half way
 still leaves a valid manifest of what was done.
+
+Text files are UTF-8; a character UTF-8 cannot hold (a lone surrogate such as
+``\\ud800`` in a model reply or an undecodable command-line byte) is written as
+its backslash escape (``errors="backslashreplace"``), never a crash.  ``run.json``
+is ASCII (``json.dumps`` escapes everything else as ``\\uXXXX``).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
+import hashlib
 from pathlib import Path
+
+from .sandbox import read_safely
 
 
 def slugify(text: str, length: int = 40) -> str:
@@ -41,7 +48,7 @@ class RunRecord:
                 n += 1
                 path = base.with_name(f"{base.name}-{n}")
         self.path = path
-        (path / "question.txt").write_text(question.rstrip() + "\n", encoding="utf-8")
+        (path / "question.txt").write_text(question.rstrip() + "\n", encoding="utf-8", errors="backslashreplace")
         self.manifest = {
             "question": question,
             "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -58,7 +65,7 @@ class RunRecord:
 
     def write(self, n: int, name: str, text: str) -> Path:
         target = self.attempt_dir(n) / name
-        target.write_text(text, encoding="utf-8")
+        target.write_text(text, encoding="utf-8", errors="backslashreplace")
         return target
 
     def add_attempt(self, info: dict) -> None:
@@ -66,20 +73,27 @@ class RunRecord:
         self.save()
 
     def finish(self, outcome: str, message: str, plots: list[Path] = ()) -> None:
-        copied = []
+        copied, recorded = [], {}
         for png in plots:
             target = self.path / png.name
             if target.exists():
                 target = self.path / f"{png.parent.name}-{png.name}"
-            shutil.copy2(png, target)
-            sidecar = png.with_name(png.name + ".json")  # histograms drawn, see capture_hook
-            if sidecar.is_file():
-                shutil.copy2(sidecar, target.with_name(target.name + ".json"))
+            data = read_safely(png, 2**31)  # never through a link the script left
+            if data is None:
+                continue
+            target.write_bytes(data)
+            # histograms drawn, written by vibeplot from the capture channel (see sandbox)
+            sidecar = read_safely(png.with_name(png.name + ".json"), 2**28)
+            if sidecar is not None:
+                target.with_name(target.name + ".json").write_bytes(sidecar)
+                recorded[target.name] = hashlib.sha256(sidecar).hexdigest()
             copied.append(target.name)
         self.manifest.update(
             outcome=outcome,
             message=message,
             plots=copied,
+            # sha256 of each plot's NAME.png.json as vibeplot recorded it: validation checks it
+            plot_records=recorded,
             finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             totals=self.totals(),
         )

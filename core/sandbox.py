@@ -1,51 +1,71 @@
-"""Run a generated script as a file, in its own process group, within limits.
+"""Run a generated script as a file, isolated, within limits; collect what it made.
 
-The script runs with ``cwd`` = its attempt directory, ``MPLBACKEND=Agg`` and
-an environment built from an allow-list: no ``*_API_KEY``, token, password or
-cloud credential of the user reaches it.  Limits:
+The script runs with ``cwd`` = its attempt directory, ``MPLBACKEND=Agg`` and an
+environment built from an allow-list: no ``*_API_KEY``, token, password or cloud
+credential of the user reaches it.  Where bubblewrap works it runs in a sandbox
+(:mod:`vibeplot.core.isolation`: read-only file system, empty home, own PID and
+network namespaces); elsewhere it runs unisolated, with a warning, unless
+isolation is required.  Limits (:class:`Limits`):
 
-* wall clock (``timeout``): the whole process group is killed;
-* memory (``memory_mb``): the resident set size (RSS) of the process group is
-  watched and the group killed when it goes over.  RSS, not ``RLIMIT_AS``:
+* wall clock (``timeout``): every process of the script is killed;
+* memory (``memory_mb``): the resident set size (RSS) of all its processes is
+  watched and they are killed when it goes over.  RSS, not ``RLIMIT_AS``:
   ROOT/cling, OpenBLAS and glibc's per-thread arenas reserve far more virtual
   address space than they touch (see README, "Sandbox"), so an address-space
   cap low enough to matter breaks them;
-* CPU time (``cpu_seconds``): ``RLIMIT_CPU`` on the child.
+* CPU time (``cpu_seconds``): ``RLIMIT_CPU`` on the child;
+* output (``output_mb``): stdout and stderr are read through pipes; each keeps its
+  first and last ``output_mb / 2`` MB on disk, with a line saying what was cut;
+* plots: a PNG counts only when it is a regular file that starts with the PNG
+  signature and is at most ``png_max_mb``; at most ``max_plots`` of them.
 
-stdout and stderr are kept whole on disk; :func:`tail` shortens them for prompts.
+Files the script can write are never trusted: vibeplot writes ``stdout.txt``,
+``stderr.txt`` and the histogram sidecars (``NAME.png.json``) itself after the
+script has ended, from what it received through pipes the script's files cannot
+reach, and reads nothing of the attempt directory through a symbolic link.
 
 >>> result = run_script(Path("plot.py"), workdir=Path("attempt-01"))  # doctest: +SKIP
->>> result.ok, result.new_pngs                                         # doctest: +SKIP
-(True, [PosixPath('attempt-01/met.png')])
+>>> result.ok, result.new_pngs, result.isolation                       # doctest: +SKIP
+(True, [PosixPath('attempt-01/met.png')], 'bubblewrap')
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
+import json
 import os
 import re
 import resource
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
-from . import config
+from . import config, isolation
+from .isolation import Grant
 
 #: Variables copied from the parent environment (plus every ``LC_*``).
 ALLOWED_ENV = {
-    "PATH", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "USER", "LOGNAME", "SHELL",
+    "PATH", "LANG", "LANGUAGE", "TZ", "TERM", "USER", "LOGNAME", "SHELL",
     "VIRTUAL_ENV", "SSL_CERT_FILE", "SSL_CERT_DIR", "ROOTSYS", "LD_LIBRARY_PATH",
     "CPLUS_INCLUDE_PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS",
 }
 #: Never passed on, even when allow-listed or given as extra variables by accident.
 _SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.I)
-
+#: the hooks' channel to vibeplot: an inherited pipe, named by this variable (see capture_hook)
+CAPTURE_FD_ENV = "VIBEPLOT_CAPTURE_FD"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: most bytes of histogram records accepted from one run
+_CAPTURE_CAP = 64 * 2**20
 
 #: hooks every sandboxed script gets unless a caller names others: histogram sidecars
 DEFAULT_HOOKS = ("vibeplot.core.capture_hook",)
@@ -56,6 +76,14 @@ class Limits:
     timeout: float = 600.0
     memory_mb: int = 4096
     cpu_seconds: int = 1800
+    #: stdout and stderr each keep this much on disk (first and last halves)
+    output_mb: float = 10.0
+    #: a PNG larger than this is not a plot
+    png_max_mb: float = 50.0
+    #: more PNGs than this in one run: not a plot
+    max_plots: int = 20
+    #: "auto", "required" or "none"; None: the setting (``VIBEPLOT_ISOLATION``, config) or auto
+    isolation: str | None = None
 
 
 @dataclass
@@ -68,11 +96,17 @@ class RunResult:
     timed_out: bool = False
     memory_exceeded: bool = False
     new_pngs: list[Path] = field(default_factory=list)
+    #: "bubblewrap" or "none"
+    isolation: str = isolation.NONE
+    #: PNG-looking files that were refused, with the reason ("met.png: not a PNG image")
+    rejected: list[str] = field(default_factory=list)
+    #: bytes of stdout/stderr cut to keep the files within Limits.output_mb
+    cut_bytes: int = 0
 
     @property
     def ok(self) -> bool:
-        """Success: exit code 0 and at least one new PNG."""
-        return self.returncode == 0 and bool(self.new_pngs)
+        """Success: exit code 0 and at least one new PNG, none refused."""
+        return self.returncode == 0 and bool(self.new_pngs) and not self.rejected
 
     @property
     def stdout(self) -> str:
@@ -91,31 +125,41 @@ class RunResult:
             return "killed at the CPU-time limit"
         if self.returncode != 0:
             return f"exit code {self.returncode}"
+        if self.rejected:
+            return "exit code 0 but " + "; ".join(self.rejected)
         if not self.new_pngs:
             return "exit code 0 but no PNG was written"
         return "ok"
 
 
+def sandbox_home() -> Path:
+    """The scripts' home when they run without isolation (a folder in vibeplot's cache)."""
+    home = config.cache_dir() / "sandbox-home"
+    (home / ".config" / "matplotlib").mkdir(parents=True, exist_ok=True)
+    return home
+
+
 def build_env(extra: dict[str, str] | None = None, *, allow_secrets: set[str] = frozenset(),
-              hooks: list[str] = ()) -> dict[str, str]:
+              hooks: list[str] = (), home: str | None = None) -> dict[str, str]:
     """The child's environment: allow-listed variables, never credentials.
 
     ``allow_secrets`` names variables from ``extra`` that may look like
     credentials but must pass (a stack's own, e.g. a ServiceX token file).
     ``hooks`` are modules imported before the script starts (see
-    ``core/_startup/sitecustomize.py``).
+    ``core/_startup/sitecustomize.py``).  ``home``: the script's ``HOME``
+    (default: :func:`sandbox_home`).
     """
     env = {
         k: v for k, v in os.environ.items()
         if (k in ALLOWED_ENV or k.startswith("LC_")) and not _SECRET.search(k)
     }
-    home = config.cache_dir() / "sandbox-home"
-    (home / ".config" / "matplotlib").mkdir(parents=True, exist_ok=True)
+    home = home or str(sandbox_home())
     env.update(
-        HOME=str(home),
+        HOME=home,
+        TMPDIR="/tmp",
         MPLBACKEND="Agg",
-        MPLCONFIGDIR=str(home / ".config" / "matplotlib"),
-        XDG_CACHE_HOME=str(home / ".cache"),
+        MPLCONFIGDIR=f"{home}/.config/matplotlib",
+        XDG_CACHE_HOME=f"{home}/.cache",
         PYTHONUNBUFFERED="1",
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONNOUSERSITE="1",
@@ -130,11 +174,135 @@ def build_env(extra: dict[str, str] | None = None, *, allow_secrets: set[str] = 
     return env
 
 
-def _pngs(directory: Path) -> dict[Path, float]:
-    return {p: p.stat().st_mtime_ns for p in directory.rglob("*.png")}
+# -- reading what the script left, never through a link ------------------------------------------
 
 
-def _group_rss(proc: psutil.Process) -> float:
+def read_safely(path: Path, max_bytes: int) -> bytes | None:
+    """``path``'s bytes if it is a regular file (not a link, FIFO or device) of at most
+    ``max_bytes``; None otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        return file.read(max_bytes + 1)[:max_bytes]
+
+
+def write_fresh(path: Path, data: bytes) -> None:
+    """Replace whatever is at ``path`` (a file, a link the script put there) with ``data``."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+
+
+def _files(directory: Path, suffix: str) -> list[Path]:
+    """Regular files and links named ``*suffix`` under ``directory``, links to folders not followed."""
+    found = []
+    for folder, dirs, names in os.walk(directory, followlinks=False):
+        found.extend(Path(folder) / n for n in names if n.endswith(suffix))
+    return sorted(found)
+
+
+def _stamp(path: Path):
+    with contextlib.suppress(OSError):
+        info = os.lstat(path)
+        return info.st_mtime_ns, info.st_ino, info.st_size
+    return None
+
+
+def _check_png(path: Path, max_bytes: int) -> str | None:
+    """Why ``path`` is not a plot, or None when it is one."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return f"{path.name} vanished"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{path.name} is not a regular file"
+    if info.st_size > max_bytes:
+        return f"{path.name} is {info.st_size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB cap"
+    head = read_safely(path, max_bytes)
+    if head is None or not head.startswith(PNG_SIGNATURE):
+        return f"{path.name} is not a PNG image"
+    return None
+
+
+# -- the script's output streams and the capture channel ------------------------------------------
+
+
+class _Capped(threading.Thread):
+    """Drains a pipe into a private temporary file: the first half of ``cap`` bytes, then a
+    rolling tail of the last half, in bounded memory."""
+
+    def __init__(self, fd: int, cap: int):
+        super().__init__(daemon=True)
+        self.fd, self.half = fd, max(1, cap // 2)
+        self.file = tempfile.TemporaryFile()
+        self.total = 0
+        self.tail: collections.deque[bytes] = collections.deque()
+        self.tail_bytes = 0
+
+    def run(self) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := os.read(self.fd, 1 << 16):
+                room = self.half - min(self.total, self.half)
+                self.total += len(chunk)
+                if room:
+                    self.file.write(chunk[:room])
+                    chunk = chunk[room:]
+                if chunk:
+                    self.tail.append(chunk)
+                    self.tail_bytes += len(chunk)
+                    while self.tail_bytes - len(self.tail[0]) >= self.half:
+                        self.tail_bytes -= len(self.tail.popleft())
+        os.close(self.fd)
+
+    def finish(self, target: Path) -> int:
+        """Write what was kept to ``target``; return the number of bytes cut."""
+        tail = b"".join(self.tail)[-self.half:]
+        cut = self.total - min(self.total, self.half) - len(tail)
+        self.file.seek(0)
+        data = self.file.read()
+        self.file.close()
+        if cut > 0:
+            data += f"\n[... vibeplot cut {cut} bytes of output here ...]\n".encode()
+        write_fresh(target, data + tail)
+        return max(cut, 0)
+
+
+class _Records(threading.Thread):
+    """Reads the hooks' histogram records (JSON lines) from the capture pipe."""
+
+    def __init__(self, fd: int):
+        super().__init__(daemon=True)
+        self.fd, self.records, self.size = fd, [], 0
+
+    def run(self) -> None:
+        buffer = b""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(self.fd, 1 << 16):
+                self.size += len(chunk)
+                if self.size > _CAPTURE_CAP:
+                    continue  # keep draining so the script is not blocked, but keep no more
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    with contextlib.suppress(ValueError):
+                        record = json.loads(line)
+                        if isinstance(record, dict) and isinstance(record.get("image"), str):
+                            self.records.append(record)
+        os.close(self.fd)
+
+
+# -- process tree --------------------------------------------------------------------------------
+
+
+def _tree(proc: psutil.Process, seen: dict[int, float]) -> float:
+    """RSS in MB of ``proc`` and its descendants; adds them to ``seen`` (pid -> create time)."""
     try:
         members = [proc, *proc.children(recursive=True)]
     except psutil.Error:
@@ -143,19 +311,29 @@ def _group_rss(proc: psutil.Process) -> float:
     for member in members:
         try:
             total += member.memory_info().rss
+            seen.setdefault(member.pid, member.create_time())
         except psutil.Error:
             pass
     return total / 2**20
 
 
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _kill_all(child: subprocess.Popen, seen: dict[int, float]) -> None:
+    """SIGKILL the child's process group, its descendants and every descendant seen before
+    (a process that left the group with setsid is still one of them)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+    with contextlib.suppress(psutil.Error):
+        for member in psutil.Process(child.pid).children(recursive=True):
+            seen.setdefault(member.pid, member.create_time())
+    for pid, created in seen.items():
+        with contextlib.suppress(psutil.Error):
+            proc = psutil.Process(pid)
+            if proc.create_time() == created:
+                proc.kill()
 
 
 _recording: contextvars.ContextVar[Path | None] = contextvars.ContextVar("vibeplot_recording", default=None)
+_granted: contextvars.ContextVar[Grant] = contextvars.ContextVar("vibeplot_grant", default=Grant())
 
 
 @contextlib.contextmanager
@@ -170,6 +348,35 @@ def recording_values(path: Path):
         _recording.reset(token)
 
 
+@contextlib.contextmanager
+def granting(grant: Grant):
+    """Within this block, every script also gets ``grant`` (network, read-only files):
+    the ask loop grants what the stack and dataset need, whatever runner the stack has."""
+    token = _granted.set(_granted.get().merge(grant))
+    try:
+        yield
+    finally:
+        _granted.reset(token)
+
+
+def _mpl_font_cache(python: str) -> list[Path]:
+    """matplotlib's font list, built once on the host, bound read-only into each sandbox."""
+    folder = config.cache_dir() / "sandbox-mpl"
+    files = sorted(folder.glob("fontlist-*.json"))
+    if files:
+        return files
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run([python, "-c", "import matplotlib.font_manager"], env={**build_env(), "MPLCONFIGDIR": str(folder)},
+                   capture_output=True, timeout=300, check=False)
+    return sorted(folder.glob("fontlist-*.json"))
+
+
+#: sets RLIMIT_CPU and becomes the script (run inside bubblewrap)
+_SET_CPU_LIMIT = ("import os, resource, sys; n = int(sys.argv[1]); "
+                  "resource.setrlimit(resource.RLIMIT_CPU, (n, n + 5)); os.execv(sys.argv[2], sys.argv[2:])")
+_SIGNALS = {int(s) for s in signal.Signals}
+
+
 def run_script(
     script: Path,
     *,
@@ -180,32 +387,57 @@ def run_script(
     hooks: list[str] | None = None,
     python: str = sys.executable,
     poll_seconds: float = 0.1,
+    grant: Grant | None = None,
 ) -> RunResult:
-    """Run ``python script`` in ``workdir`` under ``limits``; see the module docstring."""
+    """Run ``python script`` in ``workdir`` under ``limits``; see the module docstring.
+
+    ``grant``: what the script may reach besides its attempt directory (added to what
+    :func:`granting` grants).  Raises ConfigError when isolation is required and missing.
+    """
     limits = limits or Limits()
-    workdir = Path(workdir)
+    workdir = Path(workdir).resolve()
+    grant = _granted.get().merge(grant or Grant())
+    chosen = isolation.choose(isolation.mode(limits.isolation))
     if hooks is None and (values_path := _recording.get()) is not None:
         hooks = [*DEFAULT_HOOKS, "vibeplot.core.values_hook"]
         extra_env = {**(extra_env or {}), "VIBEPLOT_RECORD_VALUES": str(values_path)}
-    before = _pngs(workdir)
-    stdout_path, stderr_path = workdir / "stdout.txt", workdir / "stderr.txt"
+    hooks = DEFAULT_HOOKS if hooks is None else hooks
+    argv = [python, str(Path(script).resolve())]
+    if chosen.available:  # the CPU cap is set inside, before the script starts (-S: no start-up hooks)
+        argv = [python, "-S", "-c", _SET_CPU_LIMIT, str(limits.cpu_seconds), *argv]
+        env = build_env(extra_env, allow_secrets=allow_secrets, hooks=hooks, home=isolation.SANDBOX_HOME)
+        argv = isolation.bwrap_argv(argv, workdir=workdir, grant=grant, tmp_mb=limits.memory_mb,
+                                    mpl_files=_mpl_font_cache(python))
+    else:
+        isolation.warning_once(chosen.detail)
+        home = sandbox_home()
+        for name, source in grant.home_files.items():  # a link, never a copy of a credential
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(home / name)
+            os.symlink(Path(source).expanduser().resolve(), home / name)
+        env = build_env(extra_env, allow_secrets=allow_secrets, hooks=hooks)
+    before = {p: _stamp(p) for p in _files(workdir, ".png")}
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    cap_r, cap_w = os.pipe()
+    env[CAPTURE_FD_ENV] = str(cap_w)
+    cap = int(limits.output_mb * 2**20)
+    readers = [_Capped(out_r, cap), _Capped(err_r, cap)]
+    records = _Records(cap_r)
     start = time.perf_counter()
-    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        child = subprocess.Popen(
-            [python, str(Path(script).resolve())],
-            cwd=workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            env=build_env(extra_env, allow_secrets=allow_secrets, hooks=DEFAULT_HOOKS if hooks is None else hooks),
-            process_group=0,
-        )
-    pgid = child.pid
     try:
-        resource.prlimit(child.pid, resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-    except (ProcessLookupError, PermissionError):
-        pass
+        child = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
+                                 env=env, process_group=0, pass_fds=(cap_w,))
+    finally:
+        for fd in (out_w, err_w, cap_w):
+            os.close(fd)
+    for thread in (*readers, records):
+        thread.start()
+    if not chosen.available:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            resource.prlimit(child.pid, resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     proc = psutil.Process(child.pid)
+    seen: dict[int, float] = {}
     peak = 0.0
     timed_out = memory_exceeded = False
     try:
@@ -215,25 +447,29 @@ def run_script(
                 break
             except subprocess.TimeoutExpired:
                 pass
-            peak = max(peak, _group_rss(proc))
+            peak = max(peak, _tree(proc, seen))
             if peak > limits.memory_mb:
                 memory_exceeded = True
             elif time.perf_counter() - start > limits.timeout:
                 timed_out = True
             if memory_exceeded or timed_out:
-                _kill_group(pgid)
-                child.wait()
                 break
     finally:
-        # Also ends anything the script left running in its group.
-        _kill_group(pgid)
+        # Ends whatever the script left running (also when vibeplot is interrupted here).
+        _kill_all(child, seen)
         if child.poll() is None:
             child.wait()
+        for thread in (*readers, records):
+            thread.join(timeout=5)  # an escaped process may hold a pipe open: do not wait for it
     wall = time.perf_counter() - start
-    after = _pngs(workdir)
-    new = sorted(p for p, mtime in after.items() if before.get(p) != mtime)
+    returncode = child.returncode
+    if chosen.available and returncode is not None and returncode > 128 and (returncode - 128) in _SIGNALS:
+        returncode = 128 - returncode  # bwrap reports a signal death as 128 + N: same as without it
+    stdout_path, stderr_path = workdir / "stdout.txt", workdir / "stderr.txt"
+    cut = readers[0].finish(stdout_path) + readers[1].finish(stderr_path)
+    new, rejected = _collect_pngs(workdir, before, limits, records.records)
     return RunResult(
-        returncode=child.returncode,
+        returncode=returncode,
         stdout_path=stdout_path,
         stderr_path=stderr_path,
         wall_seconds=wall,
@@ -241,7 +477,32 @@ def run_script(
         timed_out=timed_out,
         memory_exceeded=memory_exceeded,
         new_pngs=new,
+        isolation=chosen.mechanism,
+        rejected=rejected,
+        cut_bytes=cut,
     )
+
+
+def _collect_pngs(workdir: Path, before: dict, limits: Limits, records: list[dict]) -> tuple[list[Path], list[str]]:
+    """The new plots, checked, each with the sidecar vibeplot writes from the capture records;
+    every sidecar the script wrote itself is removed."""
+    for forged in _files(workdir, ".png.json"):
+        with contextlib.suppress(OSError):
+            os.unlink(forged)
+    new = [p for p in _files(workdir, ".png") if before.get(p) != _stamp(p)]
+    rejected = [why for p in new if (why := _check_png(p, int(limits.png_max_mb * 2**20)))]
+    plots = [p for p in new if _check_png(p, int(limits.png_max_mb * 2**20)) is None]
+    if len(plots) > limits.max_plots:
+        rejected.append(f"{len(plots)} PNG files were written, more than the cap of {limits.max_plots}")
+    latest = {}
+    for record in records:  # the last record for an image describes what the PNG holds
+        latest[os.path.normpath(os.path.join(workdir, record["image"]))] = record
+    for png in plots:
+        record = latest.get(str(png))
+        if record is not None:
+            write_fresh(png.with_name(png.name + ".json"),
+                        json.dumps({"image": str(png), "axes": record.get("axes", [])}).encode())
+    return plots, rejected
 
 
 def tail(text: str, max_lines: int = 40, max_chars: int = 4000) -> str:

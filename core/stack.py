@@ -98,6 +98,10 @@ class Stack:
     reference_variant: Callable[["Dataset"], str | None] | None = None
     #: distributions whose versions go into run records
     packages: tuple[str, ...] = ()
+    #: whether scripts may use the network: True, False, or ``dataset -> bool``.  None (the
+    #: default): only for a remote dataset (an http(s)/root:// URL).  Without it the sandbox
+    #: gives scripts no network at all (see :mod:`vibeplot.core.isolation`).
+    network: bool | Callable[["Dataset"], bool] | None = None
     source: str = ""
 
     @classmethod
@@ -133,6 +137,15 @@ class Stack:
 
         path = folder / reference_file(question_id)
         return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def needs_network(self, dataset) -> bool:
+        """Whether scripts for ``dataset`` get the network (see :attr:`network`)."""
+        if callable(self.network):
+            return bool(self.network(dataset))
+        if self.network is not None:
+            return bool(self.network)
+        location = getattr(dataset, "location", "") or ""
+        return location.startswith(("http://", "https://", "root://", "davs://", "s3://"))
 
     def explain(self, failure: Failure) -> list[str]:
         advice: list[str] = []

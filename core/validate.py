@@ -63,6 +63,7 @@ Verdict:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -331,7 +332,9 @@ def mistake_values_for(question_id: str, dataset_location: str, dataset_format: 
 def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
     """The verdict for a finished run of a known benchmark question (None if it is not one).
 
-    Reads ``run.json`` (question id, dataset) and the capture sidecars of the run's plots.
+    Reads ``run.json`` (question id, dataset) and the capture sidecars of the run's plots, which
+    vibeplot wrote itself from the capture channel; a sidecar whose sha256 differs from the one
+    ``run.json`` recorded makes the verdict ``unverifiable``.
     """
     run_dir = Path(run_dir)
     manifest = manifest or json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
@@ -344,8 +347,20 @@ def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
     reference = reference_values_for(question_id, dataset.get("location", ""), dataset.get("format", ""))
     if reference is None:
         return Verdict("unverifiable", [f"no reference values for {question_id} on {dataset.get('name')}"])
-    sidecars = [json.loads((run_dir / f"{png}.json").read_text(encoding="utf-8"))
-                for png in manifest.get("plots", []) if (run_dir / f"{png}.json").is_file()]
+    sidecars, changed = [], []
+    recorded = manifest.get("plot_records")
+    for png in manifest.get("plots", []):
+        path = run_dir / f"{png}.json"
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if recorded is not None and recorded.get(png) != hashlib.sha256(data).hexdigest():
+            changed.append(path.name)
+            continue
+        sidecars.append(json.loads(data))
+    if changed:
+        return Verdict("unverifiable", [f"{', '.join(changed)} differs from what vibeplot recorded during the run "
+                                        "(sha256 in run.json): the histograms were edited afterwards"])
     verdict = validate(sidecars, reference)
     if verdict.status == "wrong":  # name a known mistake if there is one
         mistakes = mistake_values_for(question_id, dataset.get("location", ""), dataset.get("format", ""))

@@ -40,20 +40,28 @@ def test_traceback_kept_in_full(tmp_path):
     assert (tmp_path / "stderr.txt").read_text() == result.stderr
 
 
+def alive_with(marker: str) -> list[int]:
+    """Host pids of live (non-zombie) processes whose command line contains ``marker``."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        if proc.info["status"] != psutil.STATUS_ZOMBIE and marker in " ".join(proc.info["cmdline"] or []):
+            found.append(proc.pid)
+    return found
+
+
 def test_sleeping_forever_is_killed_with_its_whole_group(tmp_path):
-    script = _script(tmp_path, """
+    marker = f"vp-sleeper-{os.getpid()}-{time.time_ns()}"
+    script = _script(tmp_path, f"""
         import os, subprocess, sys, time
-        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)"])
-        open("child.pid", "w").write(str(child.pid))
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)", "{marker}"])
         time.sleep(1000)
     """)
     start = time.perf_counter()
     result = run_script(script, workdir=tmp_path, limits=Limits(timeout=2))
     assert result.timed_out and not result.ok
     assert time.perf_counter() - start < 10
-    child = int((tmp_path / "child.pid").read_text())
     time.sleep(0.2)
-    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+    assert alive_with(marker) == []
 
 
 def test_memory_hog_is_stopped(tmp_path):

@@ -50,6 +50,7 @@ def make_stack() -> Stack:
         policies=[core_policies.no_installs_or_shell, *POLICIES, xaod_preflight],
         explainers=EXPLAINERS,
         runner=runner.run,
+        network=runner.needs_network,
         check_dataset=runner.check_dataset,
         dataset_access=dataset_access,
         formats=("physlite", "flat-ntuple", "nanoaod", "root-file"),

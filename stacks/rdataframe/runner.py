@@ -65,6 +65,11 @@ def check_dataset(dataset: Dataset) -> None:
         servicex_runner.check_dataset(dataset)
 
 
+def needs_network(dataset: Dataset) -> bool:
+    """Direct mode reads a local file: no network; through ServiceX it needs one."""
+    return not is_direct(dataset) or dataset.location.startswith(("http://", "https://", "root://"))
+
+
 def run(script: Path, *, workdir: Path, limits: sandbox.Limits, dataset: Dataset) -> sandbox.RunResult:
     if is_direct(dataset):
         return sandbox.run_script(script, workdir=workdir, limits=limits)

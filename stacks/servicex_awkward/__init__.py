@@ -43,6 +43,7 @@ def make_stack() -> Stack:
         policies=[*core_policies.BASIC, *POLICIES, xaod_preflight],
         explainers=EXPLAINERS,
         runner=runner.run,
+        network=True,  # the client talks to a ServiceX (the local backend listens on the host)
         check_dataset=runner.check_dataset,
         dataset_access=dataset_access,
         formats=("physlite", "flat-ntuple", "nanoaod", "root-file"),

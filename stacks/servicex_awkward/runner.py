@@ -8,15 +8,15 @@
 * Rucio DIDs: the user's own ServiceX configuration is used — the file named
   by ``VIBEPLOT_SERVICEX_CONFIG``, else ``servicex.yaml``/``.servicex`` found
   from the current directory upward or in ``$HOME``, as the servicex client
-  itself searches.  That file is copied into the attempt directory; it is the
-  only credential that reaches generated code, and only in this stack.
-  ``BEARER_TOKEN_FILE`` passes through too when set.
+  itself searches.  That file is bound read-only into the script's empty home
+  (isolated) or linked there (not isolated), never copied into a run directory;
+  it is the only credential that reaches generated code, and only in this stack.
+  ``BEARER_TOKEN_FILE`` passes through too when set (and its file, read-only).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from vibeplot.core import sandbox
@@ -57,15 +57,17 @@ def check_dataset(dataset: Dataset) -> None:
 def run(script: Path, *, workdir: Path, limits: sandbox.Limits, dataset: Dataset) -> sandbox.RunResult:
     if is_rucio(dataset):
         config = user_servicex_config()
-        shutil.copy(config, workdir / "servicex.yaml")
+        grant = sandbox.Grant(network=True, home_files={"servicex.yaml": config})
         extra, allowed = {}, set()
         if os.environ.get("BEARER_TOKEN_FILE"):
             extra["BEARER_TOKEN_FILE"] = os.environ["BEARER_TOKEN_FILE"]
             allowed.add("BEARER_TOKEN_FILE")
-        return sandbox.run_script(script, workdir=workdir, limits=limits, extra_env=extra, allow_secrets=allowed)
+            grant = grant.merge(sandbox.Grant(read_only=(Path(os.environ["BEARER_TOKEN_FILE"]),)))
+        return sandbox.run_script(script, workdir=workdir, limits=limits, extra_env=extra, allow_secrets=allowed,
+                                  grant=grant)
 
     from vibeplot.core.sxlocal import LocalServiceX
 
     with LocalServiceX(log_path=workdir / "servicex-backend.log") as backend:
         backend.write_config(workdir)
-        return sandbox.run_script(script, workdir=workdir, limits=limits)
+        return sandbox.run_script(script, workdir=workdir, limits=limits, grant=sandbox.Grant(network=True))
