@@ -24,6 +24,11 @@ def _interactive_chooser():
               help="litellm model string (openai/gpt-5-mini, anthropic/..., ollama/...), or `reference` "
                    "for the curated offline solutions. Default: $VIBEPLOT_MODEL or the config file.")
 @click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible or local model server.")
+@click.option("--api-key", default=None,
+              help="Key for the model server; with --api-base the only key sent (never one from the environment). "
+                   "Default: $VIBEPLOT_API_KEY or api_key in the config file.")
+@click.option("--llm-timeout", type=click.FloatRange(0, min_open=True), default=None,
+              help="Seconds one model call may take; all retries of a call end within about 4 times that. [default: 120]")
 @click.option("--dataset", "-d", default=None, help="A local ROOT file, or a dataset phrase. Default: the embedded ADL sample.")
 @click.option("--max-iterations", "-n", type=click.IntRange(1, 20), default=None, help="Attempts before giving up. [default: 3]")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -31,16 +36,21 @@ def _interactive_chooser():
 @click.option("--no-cache", is_flag=True, help="Do not use the on-disk LLM response cache.")
 @click.option("--timeout", type=click.FloatRange(1), default=600.0, show_default=True, help="Wall-clock seconds per script run.")
 @click.option("--memory-mb", type=click.IntRange(64), default=4096, show_default=True, help="Resident memory cap per script run.")
-def ask(question, stack, model, api_base, dataset, max_iterations, out, no_cache, timeout, memory_mb):
+@click.option("--isolation", type=click.Choice(["auto", "required", "none"]), default=None,
+              help="Sandbox for generated code: auto (bubblewrap when it works, else a warning), required "
+                   "(refuse to run without it), none. Default: $VIBEPLOT_ISOLATION, the config file, or auto.")
+def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_iterations, out, no_cache, timeout,
+        memory_mb, isolation):
     """Turn QUESTION into a plot: ask the model for code, run it, fix it until it works.
 
     \b
     Example:
       vibeplot ask --model reference "Plot the missing transverse energy of all events"
     """
-    from vibeplot.core import config
+    from vibeplot.core import config, llm
     from vibeplot.core.errors import ConfigError, EXIT_NO_PLOT
     from vibeplot.core.loop import AskOptions
+    from vibeplot.core.isolation import mode as isolation_mode
     from vibeplot.core.sandbox import Limits
 
     from ._show import console, run_with_status, summary
@@ -55,15 +65,17 @@ def ask(question, stack, model, api_base, dataset, max_iterations, out, no_cache
                  "set VIBEPLOT_MODEL, or put model = \"...\" in " + str(config.config_path()),
         )
     opts = AskOptions(
-        question=" ".join(question),
+        question=llm.clean_text(" ".join(question)),  # an undecodable argv byte: its backslash escape
         stack=config.setting("stack", stack, config.DEFAULT_STACK),
         model=model,
         api_base=config.setting("api_base", api_base),
+        api_key=llm.key_setting(api_key),
+        llm_timeout=llm.timeout_setting(llm_timeout),
         dataset=dataset,
         max_iterations=int(config.setting("max_iterations", max_iterations, 3)),
         out=out or Path(config.setting("out", None, "vibeplot-runs")),
         use_cache=not no_cache,
-        limits=Limits(timeout=timeout, memory_mb=memory_mb),
+        limits=Limits(timeout=timeout, memory_mb=memory_mb, isolation=isolation_mode(isolation)),
         # an ambiguous dataset phrase: ask on a terminal, else take the best match and warn
         choose=_interactive_chooser(),
     )

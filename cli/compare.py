@@ -27,11 +27,17 @@ def _split(value: str) -> list[str]:
               help="USD budget: no model call starts that could take spending over it.")
 @click.option("--resume", is_flag=True, help="Run only the cells missing from OUT/results.")
 @click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible or local model server.")
+@click.option("--api-key", default=None,
+              help="Key for the model server; with --api-base the only key sent (never one from the environment). "
+                   "Default: $VIBEPLOT_API_KEY or api_key in the config file.")
+@click.option("--llm-timeout", type=click.FloatRange(0, min_open=True), default=None,
+              help="Seconds one model call may take; all retries of a call end within about 4 times that. "
+                   "[default: 120]")
 @click.option("--executor", default="local", show_default=True, help="local, or dask://HOST:PORT for a Dask cluster.")
 @click.option("--no-baseline", is_flag=True, help="Do not add the reference baseline.")
 @click.option("--timeout", type=click.FloatRange(1), default=600.0, show_default=True, help="Seconds per script run.")
-def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_cost, resume, api_base, executor,
-            no_baseline, timeout):
+def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_cost, resume, api_base, api_key,
+            llm_timeout, executor, no_baseline, timeout):
     """Run questions × stacks × models × trials, validate every plot, write results and a report.
 
     \b
@@ -45,7 +51,7 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
     """
     from rich.live import Live
 
-    from vibeplot.core import compare as core, report
+    from vibeplot.core import compare as core, llm, report
     from vibeplot.core.errors import ConfigError, EXIT_NO_PLOT
     from vibeplot.core.questions import select
 
@@ -59,6 +65,7 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
         questions=chosen, stacks=_split(stacks), models=_split(models), trials=trials, jobs=jobs, out=out,
         max_iterations=max_iterations, max_cost=max_cost, resume=resume, api_base=api_base, executor=executor,
         baseline=not no_baseline, timeout=timeout,
+        api_key=llm.key_setting(api_key), llm_timeout=llm.timeout_setting(llm_timeout),
     )
     progress = core.Progress(total=0)
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import ask, compare, datasets, hints, questions, servicex, stacks, validate
+from . import ask, compare, datasets, doctor, hints, questions, servicex, stacks, validate
 
 
 class VibeplotGroup(click.Group):
@@ -45,6 +45,7 @@ cli.add_command(datasets.datasets)
 cli.add_command(questions.questions)
 cli.add_command(servicex.servicex)
 cli.add_command(validate.validate)
+cli.add_command(doctor.doctor)
 cli.add_command(compare.compare)
 cli.add_command(compare.report_command)
 

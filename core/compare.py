@@ -50,7 +50,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import BudgetExceeded, ConfigError, ModelCallError, VibeplotError
-from .llm import REFERENCE_MODEL
+from .llm import DEFAULT_TIMEOUT, REFERENCE_MODEL
 
 VERDICTS = ("correct", "wrong", "unverifiable", "failed", "policy", "declined")
 
@@ -106,6 +106,10 @@ class CompareOptions:
     baseline: bool = True
     timeout: float = 600.0
     memory_mb: int = 4096
+    #: sent to the model server (with api_base the only key sent); never written anywhere
+    api_key: str | None = field(default=None, repr=False)
+    #: seconds one try of a model call may take
+    llm_timeout: float = DEFAULT_TIMEOUT
 
 
 @dataclass
@@ -236,6 +240,8 @@ class CellSettings:
     max_iterations: int
     timeout: float
     memory_mb: int
+    api_key: str | None = field(default=None, repr=False)  # never shown in logs or reprs
+    llm_timeout: float = DEFAULT_TIMEOUT
 
 
 def _exception_type(stderr: str) -> str:
@@ -310,6 +316,7 @@ def run_cell(cell: Cell, settings: CellSettings, model_gate: Callable | None = N
     opts = AskOptions(
         question=questions.registry()[cell.question].text, stack=cell.stack, model=cell.model,
         api_base=None if cell.model == REFERENCE_MODEL else settings.api_base,
+        api_key=None if cell.model == REFERENCE_MODEL else settings.api_key, llm_timeout=settings.llm_timeout,
         max_iterations=settings.max_iterations, out=cell_out, use_cache=False,  # trials are independent
         limits=Limits(timeout=settings.timeout, memory_mb=settings.memory_mb),
         model_gate=model_gate, run_slot=RUN_SLOTS,
@@ -373,7 +380,7 @@ def _check(opts: CompareOptions) -> None:
 
     for m in opts.models:
         if m != REFERENCE_MODEL:
-            llm.check_credentials(m, api_base=opts.api_base)
+            llm.check_credentials(m, api_base=opts.api_base, api_key=opts.api_key)
 
 
 def _write_spec(opts: CompareOptions) -> None:
@@ -421,7 +428,8 @@ def run_compare(opts: CompareOptions, progress: Progress | None = None,
     progress.total, progress.skipped, progress.done = len(cells), len(cells) - len(todo), len(cells) - len(todo)
     on_update(progress)
     prepare_references(opts)
-    settings = CellSettings(str(out.resolve()), opts.api_base, opts.max_iterations, opts.timeout, opts.memory_mb)
+    settings = CellSettings(str(out.resolve()), opts.api_base, opts.max_iterations, opts.timeout, opts.memory_mb,
+                            api_key=opts.api_key, llm_timeout=opts.llm_timeout)
     budget = Budget(opts.max_cost)
     if opts.executor.startswith("dask://"):
         stopped = _run_dask(opts.executor, todo, settings, budget, opts.jobs, progress, on_update)

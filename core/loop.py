@@ -15,7 +15,7 @@ from typing import Callable
 from . import __version__, config, extract, plugins, policies, prompt, questions, reference, sandbox
 from .datasets import AmbiguousDataset, Candidate, Dataset, ResolveContext, find_phrase, from_path, resolve, strip_phrase
 from .errors import BudgetExceeded, DatasetError, VibeplotError
-from .llm import REFERENCE_MODEL
+from .llm import DEFAULT_TIMEOUT, REFERENCE_MODEL
 from .record import RunRecord
 from .stack import Failure
 
@@ -29,6 +29,10 @@ class AskOptions:
     stack: str = config.DEFAULT_STACK
     model: str = REFERENCE_MODEL
     api_base: str | None = None
+    #: the key sent to the model server; with ``api_base`` the only key ever sent (never recorded)
+    api_key: str | None = None
+    #: seconds one try of a model call may take; all retries of a call end within 4 times that
+    llm_timeout: float = DEFAULT_TIMEOUT
     dataset: str | None = None
     max_iterations: int = 3
     out: Path = Path("vibeplot-runs")
@@ -145,6 +149,26 @@ def add_verdict(run_dir: Path, manifest: dict) -> dict | None:
     return manifest["verdict"]
 
 
+def grant_for(stack, ds: Dataset) -> sandbox.Grant:
+    """What scripts of ``stack`` may reach for ``ds``: the dataset file (read-only) and, when
+    the stack says so (``Stack.network``), the network."""
+    files = []
+    location = Path(ds.location).expanduser() if ds.location and "://" not in ds.location else None
+    if location is not None and location.exists():
+        files.append(location.resolve())
+    return sandbox.Grant(network=stack.needs_network(ds), read_only=tuple(files))
+
+
+def _logs(workdir: Path) -> dict[str, str]:
+    """The attempt's ``*.log`` files (e.g. a local ServiceX backend's), read without following links."""
+    logs = {}
+    for path in sorted(workdir.glob("*.log")):
+        data = sandbox.read_safely(path, 4 * 2**20)
+        if data is not None:
+            logs[path.name] = data.decode("utf-8", errors="replace")
+    return logs
+
+
 def _default_runner(script: Path, *, workdir: Path, limits: sandbox.Limits, dataset: Dataset):
     return sandbox.run_script(script, workdir=workdir, limits=limits)
 
@@ -154,18 +178,24 @@ def _ask_model(opts: AskOptions, stack, ds: Dataset, messages: list[dict]):
         return reference.answer(benchmark_text(opts.question), stack, ds)
     from . import llm
 
-    return llm.complete(opts.model, messages, api_base=opts.api_base, use_cache=opts.use_cache)
+    return llm.complete(opts.model, messages, api_base=opts.api_base, api_key=opts.api_key,
+                        use_cache=opts.use_cache, timeout=opts.llm_timeout)
 
 
 def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
     stack = plugins.get_stack(opts.stack)
     ds, resolution = choose_dataset(opts, stack)
+    from . import isolation
+
+    isolated = isolation.choose(isolation.mode(opts.limits.isolation))  # "required" and missing: stop here
+    if not isolated.available:
+        isolation.warning_once(isolated.detail)
     if opts.model == REFERENCE_MODEL:
         reference.answer(benchmark_text(opts.question), stack, ds)  # refuses unknown questions before any work
     else:
         from . import llm
 
-        llm.check_credentials(opts.model, api_base=opts.api_base)
+        llm.check_credentials(opts.model, api_base=opts.api_base, api_key=opts.api_key)
     if ds.prepare:
         status(f"preparing dataset {ds.name}")
         ds.prepare()
@@ -178,12 +208,15 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
         "stack_source": stack.source,
         "model": opts.model,
         "api_base": opts.api_base,
+        "api_key_given": bool(opts.api_key),  # never the key itself
+        "llm_timeout": opts.llm_timeout,
         "dataset": ds.as_dict(),
         "dataset_resolution": resolution,
         "versions": plugins.installed_versions(["vibeplot", "litellm", *stack.packages]),
         "prompt_sha256": first.sha256,
         "max_iterations": opts.max_iterations,
         "limits": vars(opts.limits),
+        "isolation": None,  # "bubblewrap" or "none", set when a script runs
     })
     run = stack.runner or _default_runner
     current = first
@@ -209,6 +242,8 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
             attempt["llm"] = reply.as_dict()
             got = extract.extract(reply.text)
             attempt["notes"] = got.notes
+            if got.chosen:  # several python blocks: which one ran, and why
+                attempt["code_block"] = got.chosen
             if got.declined:
                 record.add_attempt({**attempt, "status": "declined"})
                 message = f"the model declined: {got.declined}"
@@ -220,14 +255,15 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 problems += policies.check(got.code, stack.policies)
             if got.code is None or problems:
                 record.add_attempt({**attempt, "status": "policy", "problems": problems})
-                current = prompt.fix_prompt(stack, ds, opts.question, got.code, problems, "", "", [])
+                current = prompt.fix_prompt(stack, ds, opts.question, got.code, problems + got.warnings, "", "", [])
                 continue
             status(f"attempt {n}/{opts.max_iterations}: running the script")
             workdir = record.attempt_dir(n)
             recording = (sandbox.recording_values(workdir / REFERENCE_VALUES) if opts.model == REFERENCE_MODEL
                          else contextlib.nullcontext())  # a reference run also records what it histograms
-            with recording, (opts.run_slot or contextlib.nullcontext()):
+            with recording, sandbox.granting(grant_for(stack, ds)), (opts.run_slot or contextlib.nullcontext()):
                 result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, dataset=ds)
+            record.manifest["isolation"] = result.isolation
             attempt["run"] = {
                 "returncode": result.returncode,
                 "wall_seconds": round(result.wall_seconds, 3),
@@ -235,7 +271,12 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 "timed_out": result.timed_out,
                 "memory_exceeded": result.memory_exceeded,
                 "pngs": [p.name for p in result.new_pngs],
+                "isolation": result.isolation,
             }
+            if result.rejected:
+                attempt["run"]["rejected"] = result.rejected
+            if result.cut_bytes:
+                attempt["run"]["output_cut_bytes"] = result.cut_bytes
             if result.ok:
                 record.add_attempt({**attempt, "status": "plot"})
                 message = f"{len(result.new_pngs)} plot(s) in attempt {n}"
@@ -249,14 +290,19 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
             stdout, stderr = result.stdout, result.stderr
             failure = Failure(got.code, stdout, stderr, result.returncode,
                               timed_out=result.timed_out, memory_exceeded=result.memory_exceeded,
-                              logs={p.name: p.read_text(errors="replace") for p in workdir.glob("*.log")})
+                              logs=_logs(workdir))
             advice = stack.explain(failure)
             record.add_attempt({**attempt, "status": "failed", "failure": result.describe(), "advice": advice})
-            current = prompt.fix_prompt(stack, ds, opts.question, got.code, [f"The script ran: {result.describe()}."],
+            current = prompt.fix_prompt(stack, ds, opts.question, got.code,
+                                        [f"The script ran: {result.describe()}.", *got.warnings],
                                         sandbox.tail(stdout, 20), sandbox.tail(stderr), advice)
         message = f"no plot after {opts.max_iterations} attempt(s)"
         record.finish("no-plot", message)
         return AskResult("no-plot", message, record.path, [], record.manifest)
-    except KeyboardInterrupt:
-        record.finish("interrupted", "interrupted by the user")
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP (errors.Terminated)
+        record.finish("interrupted", getattr(err, "message", "interrupted by the user"))
+        raise
+    except BaseException as err:  # never leave run.json at "running"
+        if record.manifest.get("outcome") == "running":
+            record.finish("error", f"vibeplot failed: {type(err).__name__}: {err}")
         raise

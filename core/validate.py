@@ -116,7 +116,7 @@ def load_sidecars(run_dir: Path) -> list[dict]:
 def record_reference(script: Path | str, dataset: str, workdir: Path | None = None, **run_kwargs) -> list[dict]:
     """Run a reference script (``{{dataset}}`` replaced by ``dataset``) with the values hook;
     return the recorded values (see :mod:`vibeplot.core.values_hook`)."""
-    from .sandbox import run_script
+    from .sandbox import Grant, run_script
 
     workdir = Path(workdir or tempfile.mkdtemp(prefix="vibeplot-ref-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -124,8 +124,9 @@ def record_reference(script: Path | str, dataset: str, workdir: Path | None = No
     path = workdir / "reference.py"
     path.write_text(text, encoding="utf-8")
     out = workdir / "reference-values.json"
-    result = run_script(path, workdir=workdir, hooks=HOOKS,
-                        extra_env={"VIBEPLOT_RECORD_VALUES": str(out)}, **run_kwargs)
+    local = Path(dataset) if "://" not in dataset and Path(dataset).exists() else None
+    result = run_script(path, workdir=workdir, hooks=HOOKS, extra_env={"VIBEPLOT_RECORD_VALUES": str(out)},
+                        grant=Grant(read_only=(local,) if local else ()), **run_kwargs)
     if result.returncode != 0 or not out.exists():
         raise RuntimeError(f"reference {script} failed ({result.describe()}): {result.stderr[-2000:]}")
     return json.loads(out.read_text(encoding="utf-8"))
