@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console(stderr=True)
@@ -37,15 +38,16 @@ def summary(result) -> None:
     totals = m.get("totals", {})
     style = {"plot": "green", "declined": "yellow"}.get(result.outcome, "red")
     table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_row("outcome", f"[{style}]{result.outcome}[/]: {result.message}")
+    # the message may quote the model or a server (a decline, an error): text, never markup
+    table.add_row("outcome", f"[{style}]{result.outcome}[/]: {escape(result.message)}")
     for plot in result.plots:
-        table.add_row("plot", str(plot))
+        table.add_row("plot", escape(str(plot)))
     verdict = m.get("verdict")
     if verdict:
         vstyle = {"correct": "green", "wrong": "red"}.get(verdict["status"], "yellow")
         table.add_row("verdict", f"[{vstyle}]{verdict['status']}[/]" +
                       (": " + "; ".join(verdict["diagnosis"]) if verdict["diagnosis"] else ""))
-    table.add_row("run", str(result.run_dir))
+    table.add_row("run", escape(str(result.run_dir)))
     table.add_row("stack / model", f"{m['stack']} / {m['model']}")
     table.add_row("dataset", f"{m['dataset']['name']} ({m['dataset_resolution']['why']})")
     table.add_row("attempts", str(totals.get("attempts")))

@@ -8,6 +8,12 @@ OpenAI-compatible server.  litellm is imported only when a model is called
 The pseudo-model ``reference`` is not an LLM: it answers known benchmark
 questions with curated solutions (:mod:`vibeplot.core.reference`).
 
+Faulty or hostile servers (see :func:`complete`): every try of a call has a
+wall-clock ``timeout`` and all retries of one call end by a deadline; a reply
+without token usage is counted with litellm's token counter and priced from
+its cost map (``tokens_estimated``); text no file can hold (lone surrogates)
+is turned into backslash escapes; with ``api_base`` only an explicit key is sent.
+
 >>> reply = complete("openai/gpt-5-mini", [{"role": "user", "content": "hi"}])  # doctest: +SKIP
 >>> reply.prompt_tokens, reply.cost_usd                                          # doctest: +SKIP
 (8, 1.2e-05)
@@ -16,14 +22,23 @@ questions with curated solutions (:mod:`vibeplot.core.reference`).
 from __future__ import annotations
 
 import functools
+import math
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass
 
 from . import config
-from .errors import ConfigError, ModelCallError
+from .errors import ConfigError, ModelCallError, VibeplotError
 
 REFERENCE_MODEL = "reference"
+#: seconds one try of a model call may take (``--llm-timeout``, setting ``llm_timeout``)
+DEFAULT_TIMEOUT = 120.0
+#: retries of one call after a timeout, rate limit, server error or dropped connection
+DEFAULT_RETRIES = 3
+#: the key sent to an ``--api-base`` server when the user gave none (never a provider key
+#: from the environment)
+NO_KEY = "no-key"
 
 
 @dataclass
@@ -36,11 +51,34 @@ class Reply:
     cost_usd: float | None = None
     latency_s: float = 0.0
     cache_hit: bool = False
+    #: the server reported no token usage: tokens counted with litellm's token counter,
+    #: cost priced from them
+    tokens_estimated: bool = False
 
     def as_dict(self) -> dict:
         data = asdict(self)
         data.pop("text")
         return data
+
+
+def timeout_setting(cli_value: float | None = None) -> float:
+    """``--llm-timeout``, else ``VIBEPLOT_LLM_TIMEOUT``, else ``llm_timeout`` in the config file,
+    else :data:`DEFAULT_TIMEOUT`: seconds one try of a model call may take."""
+    value = config.setting("llm_timeout", cli_value, DEFAULT_TIMEOUT)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise ConfigError(f"llm_timeout must be a positive number of seconds, not {value!r}",
+                          hint="e.g. --llm-timeout 120, VIBEPLOT_LLM_TIMEOUT=120 or llm_timeout = 120 in the config")
+    return seconds
+
+
+def key_setting(cli_value: str | None = None) -> str | None:
+    """``--api-key``, else ``VIBEPLOT_API_KEY``, else ``api_key`` in the config file: the only key
+    sent to an ``--api-base`` server (see :func:`complete`)."""
+    return config.setting("api_key", cli_value) or None
 
 
 @functools.cache
@@ -90,6 +128,47 @@ def check_credentials(model: str, api_base: str | None = None, api_key: str | No
         )
 
 
+def clean_text(text: str) -> str:
+    """``text`` as valid UTF-8: lone surrogates, which no file or request body can carry, become
+    backslash escapes (what ``errors="backslashreplace"`` writes).
+
+    >>> clean_text("ok \\ud800 end") == "ok " + "\\\\" + "ud800 end"
+    True
+    >>> clean_text("plain") == "plain"
+    True
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class _NoAnswer(Exception):
+    pass
+
+
+def _call_within(seconds: float, fn, **kwargs):
+    """``fn(**kwargs)`` given up after ``seconds`` of wall time.  httpx's timeout is per read, so a
+    server trickling bytes could hold a call forever; the call runs in a daemon thread instead."""
+    done, box = threading.Event(), {}
+
+    def target():
+        try:
+            box["value"] = fn(**kwargs)
+        except BaseException as err:  # handed to the caller
+            box["error"] = err
+        finally:
+            done.set()
+
+    threading.Thread(target=target, daemon=True, name="vibeplot-llm-call").start()
+    if not done.wait(seconds + 1.0):  # a second's grace: httpx's own timeout usually ends it first
+        raise _NoAnswer(f"no answer within {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def complete(
     model: str,
     messages: list[dict],
@@ -97,55 +176,149 @@ def complete(
     api_base: str | None = None,
     api_key: str | None = None,
     use_cache: bool = True,
-    num_retries: int = 3,
-    timeout: float = 600.0,
+    num_retries: int = DEFAULT_RETRIES,
+    timeout: float = DEFAULT_TIMEOUT,
+    deadline: float | None = None,
     temperature: float | None = None,
 ) -> Reply:
-    """One chat completion, with retries (rate limits, timeouts) and the disk cache."""
+    """One chat completion, with retries (rate limits, timeouts) and the disk cache.
+
+    Every try may take ``timeout`` seconds of wall time; timeouts, rate limits, server errors and
+    dropped connections are retried up to ``num_retries`` times with backoff (1, 2, 4, ... s), and
+    all tries together end by ``deadline`` seconds (default ``(num_retries + 1) * timeout``), then
+    :class:`ModelCallError`.  With ``api_base`` only ``api_key`` is sent (else :data:`NO_KEY`), never
+    a provider key from the environment.  A server that echoes ``api_key`` back, in a reply or
+    an error, gets it replaced by ``***`` before anything is shown or recorded.
+    """
+    try:
+        reply = _complete(model, messages, api_base=api_base, api_key=api_key, use_cache=use_cache,
+                          num_retries=num_retries, timeout=timeout, deadline=deadline, temperature=temperature)
+    except VibeplotError as err:
+        if _secret(api_key) and api_key in str(err):
+            raise type(err)(str(err).replace(api_key, "***"), hint=err.hint) from None
+        raise
+    if _secret(api_key):
+        reply.text = reply.text.replace(api_key, "***")
+    return reply
+
+
+def _secret(api_key: str | None) -> bool:
+    return bool(api_key) and len(api_key) >= 8  # a shorter "key" is a placeholder, not a secret
+
+
+def _complete(model, messages, *, api_base, api_key, use_cache, num_retries, timeout, deadline, temperature) -> Reply:
     litellm = _litellm()
     if use_cache:
         _enable_cache(str(config.cache_dir() / "llm-cache"))
-    kwargs = dict(model=model, messages=messages, num_retries=num_retries, timeout=timeout)
-    if use_cache:
-        kwargs["cache"] = {"use-cache": True}
+    messages = [{**m, "content": clean_text(m["content"])} if isinstance(m.get("content"), str) else m
+                for m in messages]
+    # no retries inside litellm or the openai client: they are done here, within the deadline
+    kwargs = dict(model=model, messages=messages, num_retries=0, max_retries=0)
+    if use_cache:  # stored below, once the text is cleaned (litellm cannot store a lone surrogate)
+        kwargs["cache"] = {"use-cache": True, "no-store": True}
     if api_base:
         kwargs["api_base"] = api_base
-        # OpenAI-compatible local servers usually ignore the key, but the client wants one.
-        kwargs["api_key"] = api_key or os.environ.get("OPENAI_API_KEY") or "no-key"
+        # only a key the user gave goes to a server they named; the client needs some key
+        kwargs["api_key"] = api_key or NO_KEY
     elif api_key:
         kwargs["api_key"] = api_key
     if temperature is not None:
         kwargs["temperature"] = temperature
     import openai  # litellm's exceptions derive from the openai client's
 
+    exc = litellm.exceptions
+    deadline = (num_retries + 1) * timeout if deadline is None else deadline
     start = time.perf_counter()
-    try:
-        response = litellm.completion(**kwargs)
-    except litellm.exceptions.AuthenticationError as err:
-        raise ConfigError(
-            f"the provider rejected the credentials for {model}: {_first_line(err)}",
-            hint="check the API key, or pick another model with --model",
-        ) from None
-    except (litellm.exceptions.APIConnectionError, litellm.exceptions.NotFoundError,
-            litellm.exceptions.BadRequestError) as err:
-        where = f" at {api_base}" if api_base else ""
-        raise ConfigError(f"cannot use model {model}{where}: {_first_line(err)}",
-                          hint="check --model and --api-base (is the server running?)") from None
-    except openai.APIError as err:  # rate limits, timeouts, outages after all retries
-        raise ModelCallError(f"the call to {model} failed after {num_retries} retries: {_first_line(err)}",
-                             hint="is the provider up, or the server at --api-base running?") from None
+    end = time.monotonic() + deadline
+    response, tries = None, 0
+    while response is None:
+        tries += 1
+        budget = min(timeout, end - time.monotonic())
+        try:
+            response = _call_within(budget, litellm.completion, **kwargs, timeout=budget)
+        except exc.AuthenticationError as err:
+            raise ConfigError(
+                f"the provider rejected the credentials for {model}: {_first_line(err)}",
+                hint="check the API key (--api-key for an --api-base server), or pick another model with --model",
+            ) from None
+        except (exc.NotFoundError, exc.BadRequestError) as err:
+            raise ConfigError(f"cannot use model {model}{_at(api_base)}: {_first_line(err)}",
+                              hint="check --model and --api-base (is the server running?)") from None
+        except (_NoAnswer, openai.APIError) as err:  # timeouts, rate limits, outages, dropped connections
+            pause = min(2.0 ** (tries - 1), 8.0)
+            if tries > num_retries or end - time.monotonic() - pause < min(1.0, timeout):
+                raise _gave_up(err, model, api_base, tries, budget, time.perf_counter() - start) from None
+            time.sleep(pause)
+        except Exception as err:  # anything else litellm raises on a reply it cannot read
+            raise ModelCallError(f"unreadable reply from {model}{_at(api_base)}: {type(err).__name__}: "
+                                 f"{_first_line(err)}") from None
     latency = time.perf_counter() - start
     hidden = getattr(response, "_hidden_params", {}) or {}
+    try:
+        text = response.choices[0].message.content or ""
+    except (AttributeError, IndexError, TypeError):
+        raise ModelCallError(f"the reply from {model}{_at(api_base)} held no message") from None
+    text = clean_text(text if isinstance(text, str) else str(text))
+    if use_cache and not hidden.get("cache_hit") and litellm.cache is not None:
+        response.choices[0].message.content = text
+        litellm.cache.add_cache(response, **kwargs)  # logs, never raises, if it cannot
     usage = getattr(response, "usage", None)
+    prompt_tokens = getattr(usage, "prompt_tokens", None)
+    completion_tokens = getattr(usage, "completion_tokens", None)
+    # litellm fills in zeros when the server sent no usage; no real prompt is 0 tokens
+    estimated = not prompt_tokens and not completion_tokens
+    if estimated:
+        prompt_tokens = _count(litellm, model, messages=messages)
+        completion_tokens = _count(litellm, model, text=text)
+        cost = _price(litellm, model, prompt_tokens, completion_tokens)
+    else:
+        cost = _cost(litellm, response, model)
     return Reply(
-        text=response.choices[0].message.content or "",
+        text=text,
         model=model,
-        prompt_tokens=getattr(usage, "prompt_tokens", None),
-        completion_tokens=getattr(usage, "completion_tokens", None),
-        cost_usd=_cost(litellm, response, model),
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd=cost,
         latency_s=latency,
         cache_hit=bool(hidden.get("cache_hit")),
+        tokens_estimated=estimated,
     )
+
+
+def _gave_up(err: Exception, model: str, api_base: str | None, tries: int, timeout: float, spent: float):
+    import openai
+
+    litellm = _litellm()
+    n = f"{tries} {'try' if tries == 1 else 'tries'}"
+    if isinstance(err, (_NoAnswer, litellm.exceptions.Timeout)):
+        return ModelCallError(f"no answer from {model}{_at(api_base)} within {timeout:g} s ({n}, {spent:.0f} s in all)",
+                              hint="is the server up? A slow model needs a larger --llm-timeout")
+    if isinstance(err, openai.APIConnectionError):
+        return ConfigError(f"cannot use model {model}{_at(api_base)}: {_first_line(err)}",
+                           hint="check --model and --api-base (is the server running?)")
+    return ModelCallError(f"the call to {model} failed after {n}: {_first_line(err)}",
+                          hint="is the provider up, or the server at --api-base running?")
+
+
+def _at(api_base: str | None) -> str:
+    return f" at {api_base}" if api_base else ""
+
+
+def _count(litellm, model: str, **what) -> int:
+    """litellm's token counter; about 4 characters a token if it fails (never 0 for text)."""
+    try:
+        return int(litellm.token_counter(model=model, **what))
+    except Exception:
+        chars = sum(len(str(m.get("content") or "")) for m in what.get("messages", [])) + len(what.get("text", ""))
+        return math.ceil(chars / 4)
+
+
+def _price(litellm, model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    try:
+        return float(sum(litellm.cost_per_token(model=model, prompt_tokens=prompt_tokens,
+                                                completion_tokens=completion_tokens)))
+    except Exception:  # no price in litellm's map
+        return None
 
 
 def _first_line(err: Exception) -> str:

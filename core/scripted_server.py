@@ -6,8 +6,16 @@ separated words of the request's messages and of the reply), so that
 litellm's real HTTP path, usage accounting and cost calculation are exercised.
 
 A script entry is a reply text, a callable ``messages -> text`` (or
-``(messages, request) -> text``, to answer by ``request["model"]``), or an HTTP
-error ``{"status": 429}``.  When the script runs out, the last entry repeats.
+``(messages, request) -> text``, to answer by ``request["model"]``), or a dict
+for faulty servers:
+
+* ``{"status": 429, "message": "..."}``: an HTTP error;
+* ``{"reply": TEXT, "usage": False}``: a reply without the ``usage`` field;
+* ``{"hang": True}``: accept the request and never answer (until the server stops);
+* ``{"raw": "...", "status": 200}``: this body verbatim (e.g. not JSON).
+
+When the script runs out, the last entry repeats.  ``server.requests`` holds
+the request bodies and ``server.headers`` their HTTP headers (lower-case names).
 
 >>> with ScriptedServer(["```python\\nprint(1)\\n```"]) as server:    # doctest: +SKIP
 ...     llm.complete("openai/gpt-4o-mini", msgs, api_base=server.url)
@@ -46,6 +54,8 @@ class ScriptedServer:
         self.script = list(script)
         self.latency = latency
         self.requests: list[dict] = []
+        self.headers: list[dict[str, str]] = []
+        self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._next = 0
         self._httpd = ThreadingHTTPServer((host, port), self._handler())
@@ -92,9 +102,25 @@ class ScriptedServer:
                     return
                 with server._lock:
                     server.requests.append(request)
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 entry = server._take()
                 if server.latency:
                     time.sleep(server.latency)
+                usage = True
+                if isinstance(entry, dict) and entry.get("hang"):
+                    server._stopped.wait()  # the connection stays open, silent
+                    return
+                if isinstance(entry, dict) and "raw" in entry:
+                    data = str(entry["raw"]).encode("utf-8", "surrogatepass")
+                    self.send_response(int(entry.get("status", 200)))
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                if isinstance(entry, dict) and "reply" in entry:
+                    usage = entry.get("usage", True)
+                    entry = entry["reply"]
                 if isinstance(entry, dict):
                     status = int(entry.get("status", 500))
                     self._send(status, {"error": {"message": entry.get("message", "scripted error"),
@@ -105,7 +131,7 @@ class ScriptedServer:
                     entry(messages, request) if _arity(entry) >= 2 else entry(messages))
                 prompt_tokens = count_words(messages)
                 completion_tokens = len(text.split())
-                self._send(200, {
+                body = {
                     "id": f"chatcmpl-scripted-{len(server.requests)}",
                     "object": "chat.completion",
                     "created": int(time.time()),
@@ -114,7 +140,10 @@ class ScriptedServer:
                                  "message": {"role": "assistant", "content": text}}],
                     "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                               "total_tokens": prompt_tokens + completion_tokens},
-                })
+                }
+                if not usage:
+                    del body["usage"]
+                self._send(200, body)
 
         return Handler
 
@@ -123,6 +152,7 @@ class ScriptedServer:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()  # releases hanging requests
         self._httpd.shutdown()
         self._httpd.server_close()
 

@@ -38,10 +38,11 @@ def test_non_python_block_is_not_code():
     assert got.code is None and got.problems
 
 
-def test_several_blocks_keep_longest_and_complain():
+def test_several_blocks_run_longest_and_warn():
     got = extract(f"```python\nx = 1\n```\nand\n```python\n{CODE}```")
-    assert got.code == CODE
-    assert "2 python blocks" in got.problems[0]
+    assert got.code == CODE and not got.problems
+    assert got.chosen == {"blocks": 2, "used": 2, "why": "the longest complete block that parses as python"}
+    assert "2 python blocks" in got.warnings[0] and "exactly one block" in got.warnings[0]
 
 
 def test_block_with_inner_triple_backticks_in_longer_fence():
