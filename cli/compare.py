@@ -67,6 +67,9 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
         baseline=not no_baseline, timeout=timeout,
         api_key=llm.key_setting(api_key), llm_timeout=llm.timeout_setting(llm_timeout),
     )
+    from vibeplot.core.outdir import check_writable_dir
+
+    check_writable_dir(out)  # before the live line starts: one clear line, nothing made
     progress = core.Progress(total=0)
 
     def line(p: core.Progress) -> str:

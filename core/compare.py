@@ -19,6 +19,9 @@ Execution (:func:`run_compare`):
 * every finished trial is written at once as its own one-row Parquet file
   ``OUT/results/<cell key>.parquet`` (temporary file + rename, never half written),
   so an interrupted compare loses nothing, and ``resume`` runs only the missing cells;
+  a results file that is damaged anyway (truncated, not Parquet, a verdict outside
+  :data:`VERDICTS`, another cell's row: :func:`read_row`) is reported by name, its cell
+  is run again on ``resume`` (the new row replaces it), and readers skip it;
 * ``executor="dask://HOST:PORT"`` sends cells to a Dask distributed scheduler instead
   (``pip install 'vibeplot[dask]'``); the workers need vibeplot and a shared file
   system for ``OUT``.  There the budget is checked per cell (the estimate is the most
@@ -348,13 +351,63 @@ def write_row(out: Path, cell: Cell, row: dict) -> Path:
     return target
 
 
-def load_results(out: Path) -> pa.Table:
-    """All recorded trials of a compare (an empty table if none)."""
+def read_row(path: Path) -> dict:
+    """The one row of a results file, checked; :class:`ValueError` says what is wrong with it
+    (truncated or not Parquet, columns missing, not one row, a verdict outside :data:`VERDICTS`,
+    or a row of another cell than the file name says)."""
+    try:
+        table = pq.read_table(path)
+        missing = [n for n in SCHEMA.names if n not in table.column_names]
+        if not missing:
+            table = table.select(SCHEMA.names).cast(SCHEMA)
+    except Exception as err:  # pyarrow raises several types for damaged files
+        reason = (str(err).strip().splitlines() or [""])[0].replace(f" '{path}'", "")
+        raise ValueError(f"unreadable ({type(err).__name__}: {reason})") from None
+    if missing:
+        raise ValueError(f"columns missing: {', '.join(missing)}")
+    if table.num_rows != 1:
+        raise ValueError(f"{table.num_rows} rows, expected 1")
+    row = table.to_pylist()[0]
+    if row["verdict"] not in VERDICTS:
+        raise ValueError(f"unknown verdict {row['verdict']!r} (known: {', '.join(VERDICTS)})")
+    if any(row[k] is None for k in ("stack", "model", "question", "trial")):
+        raise ValueError("stack, model, question or trial missing")
+    key = Cell(row["stack"], row["model"], row["question"], row["trial"]).key
+    if key != Path(path).stem:
+        raise ValueError(f"it holds the row of cell {key}")
+    return row
+
+
+def scan_results(out: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
+    """The good rows of ``OUT/results``, and the damaged files with what is wrong with each."""
     results = Path(out) / "results"
-    files = sorted(results.glob("*.parquet")) if results.is_dir() else []
-    if not files:
-        return SCHEMA.empty_table()
-    return pa.concat_tables([pq.read_table(f, schema=SCHEMA) for f in files])
+    rows, bad = [], []
+    for f in sorted(results.glob("*.parquet")) if results.is_dir() else []:
+        try:
+            rows.append(read_row(f))
+        except ValueError as err:
+            bad.append((f, str(err)))
+    return rows, bad
+
+
+def damaged_message(out: Path, path: Path, reason: str) -> str:
+    return f"{os.path.relpath(path, out)} (cell {Path(path).stem}) is damaged: {reason}"
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    print(f"Warning: {message}", file=sys.stderr)
+
+
+def load_results(out: Path, warn: Callable[[str], None] | None = _warn) -> pa.Table:
+    """All recorded trials of a compare (an empty table if none).  Damaged results files are
+    skipped, each with a ``warn`` naming it (see :func:`read_row`)."""
+    rows, bad = scan_results(out)
+    for path, reason in bad:
+        if warn:
+            warn(damaged_message(out, path, reason) + "; skipped (rerun the compare with --resume to redo the cell)")
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
 
 
 # -- the whole compare ------------------------------------------------------------------------
@@ -389,7 +442,10 @@ def _write_spec(opts: CompareOptions) -> None:
             "baseline": opts.baseline, "max_iterations": opts.max_iterations}
     path = out / "compare.json"
     if path.is_file() and opts.resume:
-        old = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:  # damaged: rewritten from this compare's options
+            old = {}
         spec = {k: (sorted(set(old.get(k, [])) | set(v), key=(old.get(k, []) + list(v)).index)
                     if isinstance(v, list) else v) for k, v in spec.items()}
     tmp = out / ".compare.json.tmp"
@@ -412,17 +468,27 @@ def prepare_references(opts: CompareOptions) -> None:
 
 
 def run_compare(opts: CompareOptions, progress: Progress | None = None,
-                on_update: Callable[[Progress], None] = lambda p: None) -> CompareResult:
-    """Run every missing cell of the compare; see the module docstring."""
+                on_update: Callable[[Progress], None] = lambda p: None,
+                warn: Callable[[str], None] = _warn) -> CompareResult:
+    """Run every missing cell of the compare; see the module docstring.  A damaged results
+    file (:func:`read_row`) is reported through ``warn`` and its cell run again on resume."""
+    from .outdir import check_writable_dir
+
     _check(opts)
     out = Path(opts.out)
+    check_writable_dir(out)
     if (out / "results").is_dir() and any((out / "results").glob("*.parquet")) and not opts.resume:
         raise ConfigError(f"{out} already holds compare results",
                           hint="add --resume to run only what is missing, or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     _write_spec(opts)
     cells = plan(opts)
-    done = {f.stem for f in (out / "results").glob("*.parquet")} if (out / "results").is_dir() else set()
+    rows, bad = scan_results(out)
+    done = {Cell(r["stack"], r["model"], r["question"], r["trial"]).key for r in rows}
+    planned = {c.key for c in cells}
+    for path, reason in bad:
+        warn(damaged_message(out, path, reason)
+             + ("; running the cell again" if path.stem in planned else "; not in this compare, skipped"))
     todo = [c for c in cells if c.key not in done]
     progress = progress or Progress(total=len(cells))
     progress.total, progress.skipped, progress.done = len(cells), len(cells) - len(todo), len(cells) - len(todo)

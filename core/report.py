@@ -1,6 +1,7 @@
 """The compare report: ``report.md`` and a self-contained ``report.html`` from a compare's results.
 
-Everything is computed from the result rows (:func:`vibeplot.core.compare.load_results`):
+Everything is computed from the result rows (:func:`vibeplot.core.compare.load_results`;
+a damaged results file is skipped with a warning naming it):
 
 * per stack, a model × question grid of the correct rate and the ran-but-wrong rate
   (``reference`` first, as the baseline row), the mean number of attempts and the mean
@@ -310,14 +311,21 @@ def write_html(summary: dict, spec: dict, plots: dict, thumbs: dict, out: Path) 
     return path
 
 
-def write_report(out: Path) -> dict[str, Path]:
-    """Write ``OUT/report.md``, ``OUT/report.html`` and ``OUT/report/`` (plots, summary.json)."""
-    from .compare import load_results
+def write_report(out: Path, warn=None) -> dict[str, Path]:
+    """Write ``OUT/report.md``, ``OUT/report.html`` and ``OUT/report/`` (plots, summary.json).
+
+    Damaged results files are left out, each with a ``warn`` (default: a line on stderr) naming it."""
+    from .compare import _warn, load_results
 
     out = Path(out)
     spec_path = out / "compare.json"
-    spec = json.loads(spec_path.read_text(encoding="utf-8")) if spec_path.is_file() else {}
-    rows = load_results(out).to_pylist()
+    warn = warn or _warn
+    try:
+        spec = json.loads(spec_path.read_text(encoding="utf-8")) if spec_path.is_file() else {}
+    except ValueError as err:
+        warn(f"{spec_path} is damaged ({err}); the report orders stacks, models and questions by name")
+        spec = {}
+    rows = load_results(out, warn=warn).to_pylist()
     summary = summarize(rows, spec)
     folder = out / "report"
     plots = _plots(summary, folder)

@@ -4,12 +4,22 @@ A deterministic (seeded) simulation in the schema of the IRIS-HEP ADL
 benchmark file (CMS 2012 OpenData, NanoAOD-like flat tree ``Events``, GeV).
 Questions that name no dataset run on it.  It is a plugin of vibeplot's own,
 registered through the ``vibeplot`` entry-point group like third-party ones.
+
+The cached file is read-only (0o444) and has a record next to it (``<file>.json``:
+size and sha256, written when it is generated).  Before use it is checked against the
+record, once per process while the file is unchanged; a damaged file, or one without
+its record, is generated again with a warning on stderr saying what was wrong.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import re
+import sys
+import threading
 from pathlib import Path
 
 from vibeplot.core import config
@@ -43,18 +53,95 @@ def sample_path(n_events: int = DEFAULT_EVENTS) -> Path:
     return config.cache_dir() / f"adl-sample-v{GENERATOR_VERSION}-{n_events}.root"
 
 
-def ensure_sample(n_events: int = DEFAULT_EVENTS) -> Path:
-    """Generate the sample into the cache unless it is there already."""
+def record_path(path: Path) -> Path:
+    """The sample's record: its size and sha256 when it was generated."""
+    return path.with_name(path.name + ".json")
+
+
+_lock = threading.Lock()
+_checked: dict[Path, tuple] = {}  # sample -> (size, mtime, inode) when it last passed its check here
+
+
+def _signature(path: Path) -> tuple:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _problem(path: Path) -> str:
+    """What is wrong with the cached sample: "missing", a reason, or "" if it matches its record."""
+    if not path.is_file():
+        return "missing"
+    rec = record_path(path)
+    try:
+        record = json.loads(rec.read_text(encoding="utf-8"))
+        size, digest = int(record["size"]), str(record["sha256"])
+    except FileNotFoundError:
+        return f"its record {rec.name} is missing"
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return f"its record {rec.name} is unreadable ({type(err).__name__}: {err})"
+    actual = path.stat().st_size
+    if actual != size:
+        return f"{actual} bytes, the record says {size}"
+    actual = _sha256(path)
+    if actual != digest:
+        return f"sha256 {actual[:12]}…, the record says {digest[:12]}…"
+    return ""
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    """Across processes: one generates, the others wait and then find it good."""
+    import fcntl
+
+    with open(path.with_name(f".{path.name}.lock"), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _generate(path: Path, n_events: int) -> None:
     from vibeplot.core.sample import generate_sample
 
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    rec_tmp = path.with_name(f".{path.name}.json.{os.getpid()}.tmp")
+    try:
+        generate_sample(tmp, n_events=n_events, seed=SEED)
+        record = {"file": path.name, "size": tmp.stat().st_size, "sha256": _sha256(tmp), "events": n_events,
+                  "seed": SEED, "generator_version": GENERATOR_VERSION}
+        tmp.chmod(0o444)  # a small guard against accidental writes
+        rec_tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)  # atomic: concurrent runs never see half a file
+        os.replace(rec_tmp, record_path(path))
+    finally:
+        tmp.unlink(missing_ok=True)
+        rec_tmp.unlink(missing_ok=True)
+
+
+def ensure_sample(n_events: int = DEFAULT_EVENTS) -> Path:
+    """Generate the sample into the cache unless it is there already and matches its record
+    (checked once per process while the file is unchanged); regenerate a damaged one with a
+    warning on stderr."""
     path = sample_path(n_events)
-    if not path.is_file():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            generate_sample(tmp, n_events=n_events, seed=SEED)
-            os.replace(tmp, path)  # atomic: concurrent runs never see half a file
-        finally:
-            tmp.unlink(missing_ok=True)
+    with _lock:
+        with contextlib.suppress(OSError):
+            if _checked.get(path) == _signature(path):
+                return path
+        if _problem(path):
+            with _file_lock(path):
+                problem = _problem(path)  # another process may have just regenerated it
+                if problem:
+                    if problem != "missing":
+                        print(f"Warning: the cached embedded sample {path} failed its check ({problem}); "
+                              "generating it again", file=sys.stderr)
+                    _generate(path, n_events)
+        _checked[path] = _signature(path)
     return path
 
 
