@@ -26,7 +26,9 @@ def register_stacks(register):
     Call ``register(stack)`` once per :class:`vibeplot.core.stack.Stack`.  A
     stack is mostly data: a prompt template, the names of the hint bricks it
     uses, static policies, error explainers, reference solutions, and the
-    runner that executes generated code.  Example::
+    runner that executes generated code.  Scripts run isolated (see
+    :mod:`vibeplot.core.isolation`) and get no network unless ``Stack.network``
+    says so (``True``, or ``dataset -> bool``).  Example::
 
         from vibeplot.core.hookspecs import hookimpl
         from vibeplot.core.stack import Stack

@@ -118,7 +118,7 @@ def probe() -> Status:
 def choose(requested: str) -> Status:
     """The isolation to use for ``requested`` mode; raises ConfigError when ``required`` cannot be had."""
     if requested == NONE:
-        return Status(NONE, "turned off (--isolation none)")
+        return Status(NONE, "isolation turned off")
     status = probe()
     if requested == "required" and not status.available:
         raise ConfigError(f"isolation is required but not available: {status.detail}", hint=HOW_TO_GET_IT)
