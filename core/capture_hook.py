@@ -12,7 +12,7 @@ records, per axes, every histogram-like artist:
 * step outlines (``plt.hist(histtype="step")`` and ``"stepfilled"`` polygons);
 
 with the axes' x/y labels and title.  The record goes to vibeplot through an inherited
-pipe (``VIBEPLOT_CAPTURE_FD``), and vibeplot writes ``name.png.json`` itself once the
+pipe (:mod:`vibeplot.core.hook_channel`), and vibeplot writes ``name.png.json`` itself once the
 script has ended, so a script cannot forge the record by editing files.  For ROOT, ``TCanvas::SaveAs`` and
 ``TPad::Print`` are wrapped the same way (through a ROOT pythonization, so only
 when the script uses canvases): every 1-D ``TH1`` on the canvas or its pads,
@@ -28,11 +28,10 @@ import json
 import os
 import sys
 
+from vibeplot.core.hook_channel import send
 from vibeplot.core.import_hooks import after_import
 
 TARGET = "matplotlib.figure"
-#: names the inherited pipe to vibeplot (same as ``sandbox.CAPTURE_FD_ENV``)
-CHANNEL_ENV = "VIBEPLOT_CAPTURE_FD"
 ROOT_TARGET = "ROOT"
 
 
@@ -89,36 +88,15 @@ def _describe(figure) -> list[dict]:
     return axes_out
 
 
-def _channel() -> int | None:
-    """The pipe to vibeplot (see :mod:`vibeplot.core.sandbox`), taken from the environment at
-    start-up so the script's own subprocesses do not inherit it; None outside the sandbox."""
-    fd = os.environ.pop(CHANNEL_ENV, None)
-    if fd is None:
-        return None
-    try:
-        fd = int(fd)
-        os.set_inheritable(fd, False)
-        return fd
-    except (ValueError, OSError):
-        return None
-
-
-_FD = _channel()
-
-
 def _write_sidecar(fname, describe) -> None:
     if not (isinstance(fname, (str, bytes)) or hasattr(fname, "__fspath__")):
         return  # a file object: nothing to put a sidecar next to
     path = os.path.abspath(os.fsdecode(fname))
     try:
         record = {"image": path, "axes": describe()}
-        if _FD is None:  # run by hand, outside vibeplot's runner: a file next to the image
+        if not send(record):  # run by hand, outside vibeplot's runner: a file next to the image
             with open(path + ".json", "w", encoding="utf-8") as out:
                 json.dump(record, out)
-        else:  # vibeplot writes NAME.png.json itself from this; files the script writes do not count
-            data = memoryview((json.dumps(record) + "\n").encode())
-            while data:
-                data = data[os.write(_FD, data):]
     except Exception as err:  # capture must never break the user's plot
         print(f"vibeplot: could not record histograms of {path}: {err}", file=sys.stderr)
 

@@ -61,11 +61,13 @@ ALLOWED_ENV = {
 }
 #: Never passed on, even when allow-listed or given as extra variables by accident.
 _SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.I)
-#: the hooks' channel to vibeplot: an inherited pipe, named by this variable (see capture_hook)
+#: the hooks' channel to vibeplot: an inherited pipe, named by this variable (see hook_channel)
 CAPTURE_FD_ENV = "VIBEPLOT_CAPTURE_FD"
+#: where a reference run's recorded values go (see values_hook); vibeplot writes that file
+VALUES_ENV = "VIBEPLOT_RECORD_VALUES"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-#: most bytes of histogram records accepted from one run
-_CAPTURE_CAP = 64 * 2**20
+#: most bytes of hook records accepted from one run (recorded values of a reference run are large)
+_CAPTURE_CAP = 256 * 2**20
 
 #: hooks every sandboxed script gets unless a caller names others: histogram sidecars
 DEFAULT_HOOKS = ("vibeplot.core.capture_hook",)
@@ -275,11 +277,12 @@ class _Capped(threading.Thread):
 
 
 class _Records(threading.Thread):
-    """Reads the hooks' histogram records (JSON lines) from the capture pipe."""
+    """Reads the hooks' records (JSON lines) from the capture pipe: histograms drawn
+    (``{"image", "axes"}``) and recorded values (``{"values": [...]}``)."""
 
     def __init__(self, fd: int):
         super().__init__(daemon=True)
-        self.fd, self.records, self.size = fd, [], 0
+        self.fd, self.records, self.values, self.size = fd, [], None, 0
 
     def run(self) -> None:
         buffer = b""
@@ -295,6 +298,8 @@ class _Records(threading.Thread):
                         record = json.loads(line)
                         if isinstance(record, dict) and isinstance(record.get("image"), str):
                             self.records.append(record)
+                        elif isinstance(record, dict) and isinstance(record.get("values"), list):
+                            self.values = record["values"]
         os.close(self.fd)
 
 
@@ -400,7 +405,7 @@ def run_script(
     chosen = isolation.choose(isolation.mode(limits.isolation))
     if hooks is None and (values_path := _recording.get()) is not None:
         hooks = [*DEFAULT_HOOKS, "vibeplot.core.values_hook"]
-        extra_env = {**(extra_env or {}), "VIBEPLOT_RECORD_VALUES": str(values_path)}
+        extra_env = {**(extra_env or {}), VALUES_ENV: str(values_path)}
     hooks = DEFAULT_HOOKS if hooks is None else hooks
     argv = [python, str(Path(script).resolve())]
     if chosen.available:  # the CPU cap is set inside, before the script starts (-S: no start-up hooks)
@@ -468,6 +473,11 @@ def run_script(
     stdout_path, stderr_path = workdir / "stdout.txt", workdir / "stderr.txt"
     cut = readers[0].finish(stdout_path) + readers[1].finish(stderr_path)
     new, rejected = _collect_pngs(workdir, before, limits, records.records)
+    if (values_target := (extra_env or {}).get(VALUES_ENV)):  # only what came through the pipe counts
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(values_target)
+        if records.values is not None:
+            write_fresh(Path(values_target), json.dumps(records.values).encode())
     return RunResult(
         returncode=returncode,
         stdout_path=stdout_path,

@@ -32,6 +32,7 @@ import json
 import os
 import sys
 
+from vibeplot.core.hook_channel import send
 from vibeplot.core.import_hooks import after_import
 
 ENV = "VIBEPLOT_RECORD_VALUES"
@@ -223,6 +224,8 @@ def _patch_root(root) -> None:
 
 def _write(path: str) -> None:
     try:
+        if send({"values": _records}):  # vibeplot writes ``path`` itself (see hook_channel)
+            return
         with open(path, "w", encoding="utf-8") as out:
             json.dump(_records, out)
     except Exception as err:

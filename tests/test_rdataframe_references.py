@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from vibeplot.core.sample import generate_sample
-from vibeplot.core.sandbox import Limits, RunResult, run_script
+from vibeplot.core.sandbox import Grant, Limits, RunResult, run_script
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("ROOT") is None, reason="ROOT (the rdataframe extra) is not installed"),
@@ -59,14 +59,16 @@ def prepare(source: Path, sample: Path, workdir: Path) -> Path:
     return script
 
 
-def run_all(jobs: list[tuple[str, Path, Path]], workers: int, setup=None) -> dict[str, tuple[RunResult, Path]]:
-    """Run ``(key, script, workdir)`` jobs through the sandbox, a few at a time."""
+def run_all(jobs: list[tuple[str, Path, Path]], workers: int, grant: Grant,
+            setup=None) -> dict[str, tuple[RunResult, Path]]:
+    """Run ``(key, script, workdir)`` jobs through the sandbox, a few at a time, granted ``grant``
+    (the sample; the network for ServiceX)."""
 
     def one(job):
         key, script, workdir = job
         if setup is not None:
             setup(workdir)
-        return key, (run_script(script, workdir=workdir, limits=Limits(timeout=180)), workdir)
+        return key, (run_script(script, workdir=workdir, limits=Limits(timeout=180), grant=grant), workdir)
 
     with ThreadPoolExecutor(workers) as pool:
         return dict(pool.map(one, jobs))
@@ -110,7 +112,7 @@ def direct_runs(sample, tmp_path_factory):
         for kind, folder in (("uproot", UPROOT_REFS), ("rdf", RDF_REFS / "direct")):
             workdir = base / kind / name
             jobs.append((f"{kind}/{name}", prepare(folder / f"{name}.py", sample, workdir), workdir))
-    return run_all(jobs, workers=2)
+    return run_all(jobs, workers=2, grant=Grant(read_only=(sample,)))
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +125,7 @@ def servicex_runs(sample, tmp_path_factory):
     jobs = [(name, prepare(RDF_REFS / f"{name}.py", sample, base / name), base / name) for name in PNGS]
     with LocalServiceX(log_path=base / "sxlocal.log") as backend:
         # The client polls every ~5 s, so the deliveries overlap well.
-        return run_all(jobs, workers=4, setup=backend.write_config)
+        return run_all(jobs, workers=4, grant=Grant(network=True), setup=backend.write_config)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

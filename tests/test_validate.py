@@ -12,7 +12,7 @@ import pytest
 
 from vibeplot.core.questions import registry
 from vibeplot.core.sample import generate_sample
-from vibeplot.core.sandbox import run_script
+from vibeplot.core.sandbox import Grant, run_script
 from vibeplot.core.validate import load_sidecars, record_reference, tolerance, validate
 
 REFS = Path(__file__).resolve().parents[1] / "stacks" / "uproot_opendata" / "references"
@@ -124,7 +124,7 @@ for name in {list(CANDIDATES)!r}:
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         refs, mistakes = pool.map(reference, QUESTIONS), pool.map(mistake, [6])
-        result = run_script(work / "candidates.py", workdir=work)
+        result = run_script(work / "candidates.py", workdir=work, grant=Grant(read_only=(data,)))
         assert result.ok, result.stderr
         return dict(refs), {name: load_sidecars(work / name) for name in CANDIDATES}, dict(mistakes)
 
