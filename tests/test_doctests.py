@@ -9,6 +9,7 @@ MODULES = [
     "vibeplot.core.stack", "vibeplot.core.questions", "vibeplot.core.extract", "vibeplot.core.policies",
     "vibeplot.core.sxlocal.launcher", "vibeplot.core.import_hooks", "vibeplot.stacks.servicex_awkward.policies",
     "vibeplot.stacks.rdataframe.policies", "vibeplot.core.compare", "vibeplot.core.validate", "vibeplot.core.llm",
+    "vibeplot.core.isolation", "vibeplot.core.hook_channel",
 ]
 
 

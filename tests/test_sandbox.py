@@ -64,6 +64,22 @@ def test_sleeping_forever_is_killed_with_its_whole_group(tmp_path):
     assert alive_with(marker) == []
 
 
+def test_without_isolation_an_escaped_process_is_still_ended(tmp_path):
+    """No PID namespace: a process that left the group with setsid is ended from the descendants seen."""
+    marker = f"vp-escapee-{os.getpid()}-{time.time_ns()}"
+    script = _script(tmp_path, f"""
+        import os, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1000)", "{marker}"])
+        time.sleep(1)
+    """)
+    result = run_script(script, workdir=tmp_path, limits=Limits(isolation="none"))
+    assert result.isolation == "none" and result.returncode == 0
+    time.sleep(0.2)
+    assert alive_with(marker) == []
+
+
 def test_memory_hog_is_stopped(tmp_path):
     script = _script(tmp_path, """
         import numpy as np, time
