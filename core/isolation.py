@@ -9,7 +9,9 @@ stack or dataset needs the network:
 * the file system is the host's, read-only, with the attempt directory the only
   writable place besides a private ``/tmp`` (a tmpfs as large as the memory cap);
 * ``/home``, ``/root``, the user's home, ``/run/user``, ``/var/tmp`` and vibeplot's
-  own cache and config directories are replaced by empty read-only file systems;
+  own cache and config directories are replaced by empty read-only file systems,
+  and so are root-only secrets of the system (``/etc/shadow``, ``/etc/ssh``,
+  ``/etc/grid-security``, ...); no capability is kept, even when vibeplot runs as root;
   put back, read-only: the Python environment (and vibeplot's own package
   folders), the dataset file and whatever the stack grants (:class:`Grant`);
 * ``HOME`` is an empty ``/tmp/home``; a new ``/proc`` shows only the sandbox's
@@ -89,8 +91,10 @@ def mode(cli_value: str | None = None) -> str:
 
 
 def _namespace_flags(network: bool) -> list[str]:
+    # --cap-drop ALL: run as root, bwrap would keep capabilities (and a script could remount binds)
     flags = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-             "--disable-userns", "--die-with-parent", "--new-session", "--hostname", "vibeplot-sandbox"]
+             "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+             "--hostname", "vibeplot-sandbox"]
     return flags if network else [*flags, "--unshare-net"]
 
 
@@ -154,6 +158,11 @@ def _hidden_roots() -> list[Path]:
     return sorted(r for r in roots if not any(o != r and o in r.parents for o in roots))
 
 
+#: system files with secrets that only root can read: hidden too, for users who run vibeplot as root
+SYSTEM_SECRETS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers", "/etc/sudoers.d",
+                  "/etc/ssh", "/etc/grid-security", "/etc/security/opasswd")
+
+
 def _python_paths() -> list[Path]:
     """The Python environment and vibeplot's package folders, put back read-only."""
     import vibeplot.core
@@ -189,6 +198,11 @@ def bwrap_argv(argv: list[str], *, workdir: Path, grant: Grant, tmp_mb: int,
     for path in dict.fromkeys(binds):
         if path.exists() and (path == Path("/tmp") or any(h == path or h in path.parents for h in [*hidden, Path("/tmp")])):
             cmd += ["--ro-bind", str(path), str(path)]
+    for secret in map(Path, SYSTEM_SECRETS):
+        if secret.is_dir() and not secret.is_symlink():
+            cmd += ["--size", str(2**20), "--tmpfs", str(secret), "--remount-ro", str(secret)]
+        elif secret.is_file() and not secret.is_symlink():
+            cmd += ["--ro-bind", "/dev/null", str(secret)]
     for root in hidden:  # read-only after the binds inside them are made
         if root != Path("/tmp"):
             cmd += ["--remount-ro", str(root)]

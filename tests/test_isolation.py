@@ -486,3 +486,25 @@ def test_doctor_says_whether_scripts_are_isolated(tmp_path):
     assert proc.returncode == 0, proc.stderr
     status = isolation.probe()
     assert ("isolation: bubblewrap" in proc.stdout) == status.available
+
+
+@needs_bwrap
+def test_no_capabilities_and_no_system_secrets_even_as_root(tmp_path):
+    """Run as root, bwrap would keep capabilities (a script could remount its read-only binds)."""
+    from vibeplot.core.sandbox import run_script
+
+    script = tmp_path / "probe.py"
+    script.write_text(textwrap.dedent("""
+        import subprocess
+        print(open("/proc/self/status").read().split("CapEff:")[1].split()[0])
+        try:
+            print("SHADOW", repr(open("/etc/shadow").read()))
+        except OSError as err:
+            print("no shadow:", err)
+        print("REMOUNT", subprocess.run(["mount", "-o", "remount,bind,rw", "/"], capture_output=True).returncode)
+    """))
+    result = run_script(script, workdir=tmp_path)
+    lines = result.stdout.splitlines()
+    assert int(lines[0], 16) == 0, lines
+    assert lines[1] in ("SHADOW ''", ) or lines[1].startswith("no shadow"), lines
+    assert lines[2] != "REMOUNT 0"
