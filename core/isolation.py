@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import functools
 import os
+
+import platformdirs
 import shutil
 import subprocess
 import sys
@@ -142,7 +144,7 @@ def warning_once(detail: str) -> str:
 def _hidden_roots() -> list[Path]:
     """Folders replaced by empty read-only file systems: homes and vibeplot's own files."""
     candidates = [Path("/home"), Path("/root"), Path("/run/user"), Path("/var/tmp"), Path("/media"),
-                  Path.home(), config.cache_dir(), config.config_path().parent]
+                  Path.home(), config.cache_dir(), Path(platformdirs.user_config_dir("vibeplot"))]
     for var in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"):
         if os.environ.get(var):
             candidates.append(Path(os.environ[var]))
@@ -198,12 +200,15 @@ def bwrap_argv(argv: list[str], *, workdir: Path, grant: Grant, tmp_mb: int,
     for path in dict.fromkeys(binds):
         if path.exists() and (path == Path("/tmp") or any(h == path or h in path.parents for h in [*hidden, Path("/tmp")])):
             cmd += ["--ro-bind", str(path), str(path)]
-    for secret in map(Path, SYSTEM_SECRETS):
+    config_file = config.config_path()  # may hold an api_key, wherever it is
+    for secret in map(Path, (*SYSTEM_SECRETS, config_file)):
         if secret.is_dir() and not secret.is_symlink():
             cmd += ["--size", str(2**20), "--tmpfs", str(secret), "--remount-ro", str(secret)]
         elif secret.is_file() and not secret.is_symlink():
             cmd += ["--ro-bind", "/dev/null", str(secret)]
-    for root in hidden:  # read-only after the binds inside them are made
+    workdir = Path(workdir).resolve()
+    cmd += ["--bind", str(workdir), str(workdir)]
+    for root in hidden:  # read-only once the binds inside them are made
         if root != Path("/tmp"):
             cmd += ["--remount-ro", str(root)]
     cmd += ["--dir", SANDBOX_HOME, "--dir", f"{SANDBOX_HOME}/.config/matplotlib", "--dir", f"{SANDBOX_HOME}/.cache"]
@@ -211,6 +216,5 @@ def bwrap_argv(argv: list[str], *, workdir: Path, grant: Grant, tmp_mb: int,
         cmd += ["--ro-bind", str(file), f"{SANDBOX_HOME}/.config/matplotlib/{file.name}"]
     for name, source in grant.home_files.items():
         cmd += ["--ro-bind", str(Path(source).expanduser().resolve()), f"{SANDBOX_HOME}/{name}"]
-    workdir = Path(workdir).resolve()
-    cmd += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--", *argv]
+    cmd += ["--chdir", str(workdir), "--", *argv]
     return cmd
