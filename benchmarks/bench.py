@@ -30,9 +30,15 @@ from pathlib import Path
 
 os.environ.setdefault("VIBEPLOT_CACHE_DIR", tempfile.mkdtemp(prefix="vibeplot-bench-cache-"))
 
-from vibeplot.core import llm, plugins, prompt, sandbox  # noqa: E402
+from vibeplot.core import plugins  # noqa: E402
+
+from vibeplot.core.ask import llm
+
+from vibeplot.core.ask import prompt
+
+from vibeplot.core.sandbox import run as sandbox
 from vibeplot.core.questions import registry  # noqa: E402
-from vibeplot.core.sample import generate_sample  # noqa: E402
+from vibeplot.datasets.sample import generate_sample  # noqa: E402
 from vibeplot.datasets import embedded  # noqa: E402
 
 
@@ -70,7 +76,7 @@ def runner_ratio(repeat: int, workdir: Path, isolation: str) -> tuple[float, flo
 
 def bwrap_startup(repeat: int, workdir: Path) -> float:
     """Median seconds of ``bwrap`` (vibeplot's flags and binds) running ``true``."""
-    from vibeplot.core import isolation
+    from vibeplot.core.sandbox import isolation
 
     argv = isolation.bwrap_argv(["true"], workdir=workdir, grant=sandbox.Grant(), tmp_mb=4096)
     return statistics.median(timed(lambda: subprocess.run(argv, check=True)) for _ in range(max(5, repeat)))
@@ -91,7 +97,7 @@ def deliver_latency(workdir: Path, repeat: int) -> list[float]:
     """Seconds per deliver() of the ADL Q1 query against a running local backend (no client cache)."""
     from servicex import Sample, ServiceXSpec, dataset, deliver, query
 
-    from vibeplot.core.sxlocal import LocalServiceX
+    from vibeplot.core.servicex.local import LocalServiceX
 
     sample = str(embedded.ensure_sample())
     times = []
@@ -113,7 +119,7 @@ def main() -> None:
         work = Path(tmp)
         t_help = help_time(args.repeat)
         rows.append(("vibeplot --help", f"{t_help:.3f} s", "<= 0.3 s", t_help <= 0.3))
-        from vibeplot.core import isolation
+        from vibeplot.core.sandbox import isolation
 
         if isolation.probe().available:
             bare, ours, ratio = runner_ratio(args.repeat, work, "required")

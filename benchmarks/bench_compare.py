@@ -24,9 +24,9 @@ os.environ.setdefault("VIBEPLOT_CACHE_DIR", tempfile.mkdtemp(prefix="vibeplot-be
 os.environ.setdefault("OPENAI_API_KEY", "scripted")
 
 from vibeplot.core import plugins  # noqa: E402
-from vibeplot.core.compare import CompareOptions, load_results, prepare_references, run_compare  # noqa: E402
+from vibeplot.core.bench.compare import CompareOptions, load_results, prepare_references, run_compare  # noqa: E402
 from vibeplot.core.questions import registry, select  # noqa: E402
-from vibeplot.core.scripted_server import ScriptedServer  # noqa: E402
+from vibeplot.testing.scripted_server import ScriptedServer  # noqa: E402
 from vibeplot.datasets import embedded  # noqa: E402
 
 MODELS = ["openai/gpt-4o-mini", "openai/gpt-4o"]

@@ -28,8 +28,8 @@ from pathlib import Path
 
 os.environ.setdefault("VIBEPLOT_CACHE_DIR", tempfile.mkdtemp(prefix="vibeplot-bench-cache-"))
 
-from vibeplot.core import sandbox  # noqa: E402
-from vibeplot.core.sample import generate_sample  # noqa: E402
+from vibeplot.core.sandbox import run as sandbox  # noqa: E402
+from vibeplot.datasets.sample import generate_sample  # noqa: E402
 
 STACKS = Path(__file__).resolve().parents[1] / "stacks"
 SCRIPTS = {

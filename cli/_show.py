@@ -12,7 +12,7 @@ console = Console(stderr=True)
 def run_with_status(opts):
     import dataclasses
 
-    from vibeplot.core.loop import ask
+    from vibeplot.core.ask.loop import ask
 
     with console.status("starting") as status:
         if opts.choose is not None:  # an interactive question must not share the line with the spinner

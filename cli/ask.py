@@ -47,11 +47,12 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
     Example:
       vibeplot ask --model reference "Plot the missing transverse energy of all events"
     """
-    from vibeplot.core import config, llm
+    from vibeplot.core import config
+    from vibeplot.core.ask import llm
     from vibeplot.core.errors import ConfigError, EXIT_NO_PLOT
-    from vibeplot.core.loop import AskOptions
-    from vibeplot.core.isolation import mode as isolation_mode
-    from vibeplot.core.sandbox import Limits
+    from vibeplot.core.ask.loop import AskOptions
+    from vibeplot.core.sandbox.isolation import mode as isolation_mode
+    from vibeplot.core.sandbox.run import Limits
 
     from ._show import console, run_with_status, summary
 
@@ -79,7 +80,7 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
         # an ambiguous dataset phrase: ask on a terminal, else take the best match and warn
         choose=_interactive_chooser(),
     )
-    from vibeplot.core.outdir import check_writable_dir
+    from vibeplot.core.files import check_writable_dir
 
     check_writable_dir(opts.out)  # before any work: no half-made run
     result = run_with_status(opts)

@@ -51,7 +51,11 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
     """
     from rich.live import Live
 
-    from vibeplot.core import compare as core, llm, report
+    from vibeplot.core.bench import compare as core
+
+    from vibeplot.core.ask import llm
+
+    from vibeplot.core.bench import report
     from vibeplot.core.errors import ConfigError, EXIT_NO_PLOT
     from vibeplot.core.questions import select
 
@@ -67,7 +71,7 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
         baseline=not no_baseline, timeout=timeout,
         api_key=llm.key_setting(api_key), llm_timeout=llm.timeout_setting(llm_timeout),
     )
-    from vibeplot.core.outdir import check_writable_dir
+    from vibeplot.core.files import check_writable_dir
 
     check_writable_dir(out)  # before the live line starts: one clear line, nothing made
     progress = core.Progress(total=0)
@@ -96,7 +100,7 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def report_command(out):
     """(Re)write OUT/report.md and OUT/report.html from a compare's results."""
-    from vibeplot.core import report
+    from vibeplot.core.bench import report
     from vibeplot.core.errors import ConfigError
 
     if not (out / "compare.json").is_file():

@@ -20,7 +20,7 @@ def generate(events, out, seed):
     """Write a sample in the ADL benchmark schema (tree Events, GeV) to OUT."""
     import time
 
-    from vibeplot.core.sample import generate_sample
+    from vibeplot.datasets.sample import generate_sample
     from vibeplot.datasets import embedded
 
     start = time.perf_counter()

@@ -13,7 +13,7 @@ def doctor():
     Exit codes: 0 ready, 2 isolation is required (--isolation / VIBEPLOT_ISOLATION / config)
     but not available.
     """
-    from vibeplot.core import isolation
+    from vibeplot.core.sandbox import isolation
     from vibeplot.core.errors import EXIT_USAGE
 
     mode = isolation.mode()

@@ -16,8 +16,9 @@ def hints():
 @click.argument("question", nargs=-1)
 def show(stack, dataset, question):
     """Print the exact first prompt that would be sent for QUESTION."""
-    from vibeplot.core import plugins, prompt
-    from vibeplot.core.loop import AskOptions, choose_dataset
+    from vibeplot.core import plugins
+    from vibeplot.core.ask import prompt
+    from vibeplot.core.ask.loop import AskOptions, choose_dataset
 
     text = " ".join(question) or "Plot the missing transverse energy of all events."
     st = plugins.get_stack(stack)

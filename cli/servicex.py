@@ -25,7 +25,7 @@ def serve(port, log_path, config_dir):
     results go to an S3-compatible store on loopback. Point the unmodified
     servicex client at it with the servicex.yaml from --config-dir.
     """
-    from vibeplot.core.sxlocal.launcher import config_text, serve as run_backend
+    from vibeplot.core.servicex.local.launcher import config_text, serve as run_backend
 
     def ready(info: dict) -> None:
         click.echo(f"local ServiceX at {info['url']} (S3 {info['s3']}); Ctrl-C stops it")

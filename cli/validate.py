@@ -18,8 +18,8 @@ def validate(run_dir):
     import json
 
     from vibeplot.core.errors import ConfigError
-    from vibeplot.core.loop import add_verdict
-    from vibeplot.core.record import save_manifest
+    from vibeplot.core.ask.loop import add_verdict
+    from vibeplot.core.ask.rundir import save_manifest
 
     manifest_path = run_dir / "run.json"
     if not manifest_path.is_file():

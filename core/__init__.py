@@ -1,9 +1,11 @@
-"""vibeplot core: the pipeline stages, one module each.
+"""vibeplot core: the plugin API and shared types here, the stages in sub-packages.
 
-question → dataset (:mod:`datasets`) → prompt (:mod:`prompt`) → LLM (:mod:`llm`)
-→ code (:mod:`extract`) → policies (:mod:`policies`) → sandbox (:mod:`sandbox`)
-→ plots → record (:mod:`record`).  :mod:`loop` drives the stages; plugins
-(:mod:`hookspecs`, :mod:`plugins`) bring stacks and dataset resolvers.
+question → dataset (:mod:`.datasets`) → prompt (:mod:`.ask.prompt`) → LLM (:mod:`.ask.llm`)
+→ code (:mod:`.ask.extract`) → policies (:mod:`.policies`) → sandbox (:mod:`.sandbox`)
+→ plots → verdict (:mod:`.ask.validate`) → run directory (:mod:`.ask.rundir`)
+→ compare and report (:mod:`.bench`).  :mod:`.ask.loop` drives the stages; plugins
+(:mod:`.hookspecs`, :mod:`.plugins`) bring stacks and dataset resolvers;
+:mod:`.servicex` holds what the ServiceX stacks share.
 """
 
 from importlib.metadata import PackageNotFoundError, version

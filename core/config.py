@@ -24,7 +24,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .errors import ConfigError
+from vibeplot.core.errors import ConfigError
 
 DEFAULT_STACK = "uproot_opendata"
 

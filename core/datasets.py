@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import DatasetError
+from vibeplot.core.errors import DatasetError
 
 
 @dataclass
@@ -199,7 +199,7 @@ def _merge(found: list[Candidate]) -> list[Candidate]:
 
 def candidates(phrase: str, context: ResolveContext) -> list[Candidate]:
     """Every resolver's candidates for ``phrase``, merged per dataset, best first."""
-    from . import plugins
+    from vibeplot.core import plugins
 
     found: list[Candidate] = []
     for resolver in plugins.dataset_resolvers():
@@ -242,7 +242,7 @@ def resolve_one(phrase: str, context: ResolveContext) -> Dataset:
 
 def known_phrases() -> list[str]:
     """Phrases resolvers know (their optional ``phrases()`` attribute), normalised, longest first."""
-    from . import plugins
+    from vibeplot.core import plugins
 
     out: set[str] = set()
     for resolver in plugins.dataset_resolvers():

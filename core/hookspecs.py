@@ -27,7 +27,7 @@ def register_stacks(register):
     stack is mostly data: a prompt template, the names of the hint bricks it
     uses, static policies, error explainers, reference solutions, and the
     runner that executes generated code.  Scripts run isolated (see
-    :mod:`vibeplot.core.isolation`) and get no network unless ``Stack.network``
+    :mod:`vibeplot.core.sandbox.isolation`) and get no network unless ``Stack.network``
     says so (``True``, or ``dataset -> bool``).  Example::
 
         from vibeplot.core.hookspecs import hookimpl

@@ -13,8 +13,8 @@ import warnings
 
 import pluggy
 
-from . import hookspecs
-from .errors import ConfigError
+from vibeplot.core import hookspecs
+from vibeplot.core.errors import ConfigError
 
 ENTRY_POINT_GROUP = "vibeplot"
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from .policies import Policy
+from vibeplot.core.policies import Policy
 
 if TYPE_CHECKING:
-    from .datasets import Dataset
+    from vibeplot.core.datasets import Dataset
 
 
 @dataclass
@@ -100,7 +100,7 @@ class Stack:
     packages: tuple[str, ...] = ()
     #: whether scripts may use the network: True, False, or ``dataset -> bool``.  None (the
     #: default): only for a remote dataset (an http(s)/root:// URL).  Without it the sandbox
-    #: gives scripts no network at all (see :mod:`vibeplot.core.isolation`).
+    #: gives scripts no network at all (see :mod:`vibeplot.core.sandbox.isolation`).
     network: bool | Callable[["Dataset"], bool] | None = None
     source: str = ""
 
@@ -133,7 +133,7 @@ class Stack:
         folder = self.references_dir
         if self.reference_variant is not None and dataset is not None:
             folder = folder / (self.reference_variant(dataset) or "")
-        from .questions import reference_file
+        from vibeplot.core.questions import reference_file
 
         path = folder / reference_file(question_id)
         return path.read_text(encoding="utf-8") if path.is_file() else None

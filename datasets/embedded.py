@@ -107,7 +107,7 @@ def _file_lock(path: Path):
 
 
 def _generate(path: Path, n_events: int) -> None:
-    from vibeplot.core.sample import generate_sample
+    from vibeplot.datasets.sample import generate_sample
 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     rec_tmp = path.with_name(f".{path.name}.json.{os.getpid()}.tmp")

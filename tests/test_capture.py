@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from vibeplot.core.sandbox import run_script
+from vibeplot.core.sandbox.run import run_script
 
 EXPECTED = {"edges": [0.0, 1.0, 2.0, 3.0, 4.0], "values": [1.0, 2.0, 0.0, 1.0]}
 

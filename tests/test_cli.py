@@ -147,7 +147,7 @@ def test_ask_reference_q1_records_everything(tmp_path, sample):
 
 
 def test_declined_exit_code_is_1(tmp_path, sample):
-    from vibeplot.core.scripted_server import ScriptedServer
+    from vibeplot.testing.scripted_server import ScriptedServer
 
     with ScriptedServer(["DECLINE: not a plot request"]) as server:
         proc = run_cli("ask", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "--no-cache",
@@ -171,7 +171,7 @@ def test_unreachable_model_server_is_a_clear_error(tmp_path, sample):
 
 
 def test_server_errors_after_retries_end_with_exit_1(tmp_path, sample):
-    from vibeplot.core.scripted_server import ScriptedServer
+    from vibeplot.testing.scripted_server import ScriptedServer
 
     with ScriptedServer([{"status": 503, "message": "overloaded"}]) as server:
         proc = run_cli("ask", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "--no-cache", Q1, cwd=tmp_path)

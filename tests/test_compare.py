@@ -18,9 +18,9 @@ import pytest
 
 from conftest import run_cli
 from vibeplot.core import plugins
-from vibeplot.core.compare import Cell, CompareOptions, load_results, plan, run_compare
+from vibeplot.core.bench.compare import Cell, CompareOptions, load_results, plan, run_compare
 from vibeplot.core.questions import registry
-from vibeplot.core.scripted_server import ScriptedServer
+from vibeplot.testing.scripted_server import ScriptedServer
 
 GOOD, SUBTLE = "openai/gpt-4o-mini", "openai/gpt-4o"  # both priced in litellm's bundled map
 KEY_COLUMNS = ["stack", "model", "question", "trial", "attempts", "verdict", "diagnosis", "tokens_in",
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.timeout(1600)
 
 @functools.cache
 def _system_messages() -> dict[str, str]:
-    from vibeplot.core.prompt import system_message
+    from vibeplot.core.ask.prompt import system_message
     from vibeplot.datasets import embedded
 
     return {system_message(st, embedded.dataset()): name for name, st in plugins.stacks().items()}

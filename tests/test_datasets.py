@@ -130,7 +130,7 @@ def test_benchmark_questions_name_no_dataset():
 
 def _choose(question, stack="uproot_opendata", dataset=None, choose=None):
     from vibeplot.core import plugins
-    from vibeplot.core.loop import AskOptions, choose_dataset
+    from vibeplot.core.ask.loop import AskOptions, choose_dataset
 
     from types import SimpleNamespace
 

@@ -6,10 +6,10 @@ import importlib
 import pytest
 
 MODULES = [
-    "vibeplot.core.stack", "vibeplot.core.questions", "vibeplot.core.extract", "vibeplot.core.policies",
-    "vibeplot.core.sxlocal.launcher", "vibeplot.core.import_hooks", "vibeplot.stacks.servicex_awkward.policies",
-    "vibeplot.stacks.rdataframe.policies", "vibeplot.core.compare", "vibeplot.core.validate", "vibeplot.core.llm",
-    "vibeplot.core.isolation", "vibeplot.core.hook_channel",
+    "vibeplot.core.stack", "vibeplot.core.questions", "vibeplot.core.ask.extract", "vibeplot.core.policies",
+    "vibeplot.core.servicex.local.launcher", "vibeplot.core.sandbox.child.patch", "vibeplot.stacks.servicex_awkward.policies",
+    "vibeplot.stacks.rdataframe.policies", "vibeplot.core.bench.compare", "vibeplot.core.ask.validate", "vibeplot.core.ask.llm",
+    "vibeplot.core.sandbox.isolation", "vibeplot.core.sandbox.child.channel",
 ]
 
 

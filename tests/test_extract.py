@@ -1,6 +1,6 @@
 import pytest
 
-from vibeplot.core.extract import extract
+from vibeplot.core.ask.extract import extract
 
 CODE = "import numpy as np\nprint(np.pi)\n"
 

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import run_cli
-from vibeplot.core.compare import SCHEMA, load_results, read_row
+from vibeplot.core.bench.compare import SCHEMA, load_results, read_row
 
 Q1 = "Plot the missing transverse energy of all events"
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from vibeplot.core import plugins
-from vibeplot.core.loop import AskOptions, ask
-from vibeplot.core.scripted_server import ScriptedServer, count_words
+from vibeplot.core.ask.loop import AskOptions, ask
+from vibeplot.testing.scripted_server import ScriptedServer, count_words
 
 QUESTION = "Plot the missing transverse energy of all events"
 

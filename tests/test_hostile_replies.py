@@ -18,8 +18,8 @@ import pytest
 from conftest import only_run_dir, read_manifest, run_cli
 from test_fix_loop import BROKEN, QUESTION, fixed_reply
 from vibeplot.core.errors import ConfigError, ModelCallError
-from vibeplot.core.loop import AskOptions, ask
-from vibeplot.core.scripted_server import ScriptedServer
+from vibeplot.core.ask.loop import AskOptions, ask
+from vibeplot.testing.scripted_server import ScriptedServer
 
 MODEL = "openai/gpt-4o-mini"  # priced in litellm's bundled map
 HELPER = "```python\ndef to_gev(x):\n    return x / 1000\n```\n"
@@ -159,7 +159,7 @@ def test_surrogate_reply_through_the_disk_cache(sample, tmp_path):
 
 def test_the_total_deadline_bounds_every_retry(tmp_path):
     """Four tries of 1 s against a silent server, with backoff, all within the 4 s deadline."""
-    from vibeplot.core import llm
+    from vibeplot.core.ask import llm
 
     with ScriptedServer([{"hang": True}]) as server:
         start = time.monotonic()
@@ -171,7 +171,7 @@ def test_the_total_deadline_bounds_every_retry(tmp_path):
 
 
 def test_the_key_is_redacted_when_a_server_echoes_it(tmp_path):
-    from vibeplot.core import llm
+    from vibeplot.core.ask import llm
 
     key = "sk-explicit-echoed-0123456789"
     with ScriptedServer([lambda messages: f"you sent {key}"]) as server:
@@ -255,7 +255,7 @@ def test_compare_counts_estimated_cost_against_max_cost(sample, tmp_path):
     """Replies without usage are priced from counted tokens, so --max-cost stops the compare."""
     import litellm
 
-    from vibeplot.core.compare import CompareOptions, load_results, run_compare
+    from vibeplot.core.bench.compare import CompareOptions, load_results, run_compare
 
     with ScriptedServer([{"reply": fixed_reply(sample), "usage": False}]) as server:
         result = run_compare(CompareOptions(questions=["adl-1"], stacks=["uproot_opendata"], models=[MODEL],

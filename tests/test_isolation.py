@@ -29,8 +29,8 @@ import psutil
 import pytest
 
 from conftest import only_run_dir, read_manifest, run_cli
-from vibeplot.core import isolation
-from vibeplot.core.scripted_server import ScriptedServer
+from vibeplot.core.sandbox import isolation
+from vibeplot.testing.scripted_server import ScriptedServer
 
 needs_bwrap = pytest.mark.skipif(not isolation.probe().available,
                                  reason=f"no isolation here: {isolation.probe().detail}")
@@ -491,7 +491,7 @@ def test_doctor_says_whether_scripts_are_isolated(tmp_path):
 @needs_bwrap
 def test_no_capabilities_and_no_system_secrets_even_as_root(tmp_path):
     """Run as root, bwrap would keep capabilities (a script could remount its read-only binds)."""
-    from vibeplot.core.sandbox import run_script
+    from vibeplot.core.sandbox.run import run_script
 
     script = tmp_path / "probe.py"
     script.write_text(textwrap.dedent("""

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from vibeplot.core.sample import generate_sample
-from vibeplot.core.sandbox import Grant, Limits, RunResult, run_script
+from vibeplot.datasets.sample import generate_sample
+from vibeplot.core.sandbox.run import Grant, Limits, RunResult, run_script
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("ROOT") is None, reason="ROOT (the rdataframe extra) is not installed"),
@@ -119,7 +119,7 @@ def direct_runs(sample, tmp_path_factory):
 def servicex_runs(sample, tmp_path_factory):
     """rdataframe ServiceX-mode references against one local backend, each in its own directory."""
     pytest.importorskip("servicex")
-    from vibeplot.core.sxlocal import LocalServiceX
+    from vibeplot.core.servicex.local import LocalServiceX
 
     base = tmp_path_factory.mktemp("servicex")
     jobs = [(name, prepare(RDF_REFS / f"{name}.py", sample, base / name), base / name) for name in PNGS]

@@ -6,7 +6,9 @@ import textwrap
 
 import pytest
 
-from vibeplot.core import plugins, policies, prompt
+from vibeplot.core import plugins, policies
+
+from vibeplot.core.ask import prompt
 from vibeplot.core.datasets import from_path
 from vibeplot.core.errors import ConfigError
 from vibeplot.core.stack import Failure
@@ -104,8 +106,8 @@ c.SaveAs("lead.png")
 
 
 def test_cling_error_advice_reaches_fix_prompt(sample, tmp_path):
-    from vibeplot.core.loop import AskOptions, ask
-    from vibeplot.core.scripted_server import ScriptedServer
+    from vibeplot.core.ask.loop import AskOptions, ask
+    from vibeplot.testing.scripted_server import ScriptedServer
 
     broken = CLING_BROKEN.format(path=sample)
     fixed = broken.replace("const RVecF &", "const ROOT::RVecF &")
@@ -123,7 +125,8 @@ def test_cling_error_advice_reaches_fix_prompt(sample, tmp_path):
 
 def test_root_th1_with_unusual_binning_validates_as_correct(tmp_path, sample):
     """ADL Q1 drawn by ROOT with 37 bins from 3 to 517 GeV is still the right plot."""
-    from vibeplot.core import sandbox, validate
+    from vibeplot.core.sandbox import run as sandbox
+    from vibeplot.core.ask import validate
 
     script = tmp_path / "met.py"
     script.write_text(textwrap.dedent(f'''

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from conftest import only_run_dir, read_manifest, run_cli
-from vibeplot.core.loop import REFERENCE_VALUES
+from vibeplot.core.ask.loop import REFERENCE_VALUES
 from vibeplot.core.questions import registry
-from vibeplot.core.validate import validate
+from vibeplot.core.ask.validate import validate
 
 QUESTIONS = list(registry())
 HAVE_ROOT = importlib.util.find_spec("ROOT") is not None

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import uproot  # noqa: E402
 
-from vibeplot.core.sample import generate_sample  # noqa: E402
+from vibeplot.datasets.sample import generate_sample  # noqa: E402
 
 REFERENCES = pathlib.Path(__file__).resolve().parents[1] / "stacks" / "uproot_opendata" / "references"
 PLACEHOLDER = "{{dataset}}"

@@ -1,4 +1,4 @@
-"""Tests of the embedded-sample generator (vibeplot.core.sample)."""
+"""Tests of the embedded-sample generator (vibeplot.datasets.sample)."""
 
 import awkward as ak
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 import uproot
 import vector
 
-from vibeplot.core import sample as sample_module
-from vibeplot.core.sample import generate_sample
+from vibeplot.datasets import sample as sample_module
+from vibeplot.datasets.sample import generate_sample
 
 vector.register_awkward()
 

@@ -5,8 +5,8 @@ import time
 
 import psutil
 
-from vibeplot.core import sandbox
-from vibeplot.core.sandbox import Limits, build_env, run_script
+from vibeplot.core.sandbox import run as sandbox
+from vibeplot.core.sandbox.run import Limits, build_env, run_script
 
 
 def _script(tmp_path, body: str):
@@ -149,7 +149,7 @@ def test_after_import_runs_every_patch_for_one_module(tmp_path, monkeypatch):
     """Two hooks patching the same module (capture and values both patch ROOT) both run."""
     import sys
 
-    from vibeplot.core.import_hooks import after_import
+    from vibeplot.core.sandbox.child.patch import after_import
 
     (tmp_path / "vp_fake_module.py").write_text("X = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))

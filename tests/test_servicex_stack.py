@@ -6,7 +6,9 @@ import textwrap
 
 import pytest
 
-from vibeplot.core import plugins, policies, prompt
+from vibeplot.core import plugins, policies
+
+from vibeplot.core.ask import prompt
 from vibeplot.core.datasets import Dataset
 from vibeplot.core.errors import ConfigError
 from vibeplot.core.stack import Failure
@@ -121,7 +123,7 @@ def test_rucio_dataset_needs_a_servicex_config(stack, tmp_path, monkeypatch):
 
 
 def test_prompt_size(stack, sample):
-    from vibeplot.core import llm
+    from vibeplot.core.ask import llm
     from vibeplot.datasets import embedded
 
     first = prompt.first_prompt(stack, embedded.dataset(), "Plot the missing transverse energy of all events.")

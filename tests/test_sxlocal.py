@@ -21,8 +21,9 @@ import psutil
 import pytest
 import uproot
 
-from vibeplot.core.sample import generate_sample
-from vibeplot.core.sxlocal import LocalServiceX, config_text, transforms
+from vibeplot.datasets.sample import generate_sample
+from vibeplot.core.servicex.local import LocalServiceX, config_text
+from vibeplot.core.servicex.local import transforms
 
 servicex = pytest.importorskip("servicex")
 from servicex import General, Sample, ServiceXSpec, dataset, deliver, query  # noqa: E402

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from vibeplot.core.questions import registry
-from vibeplot.core.sample import generate_sample
-from vibeplot.core.sandbox import Grant, run_script
-from vibeplot.core.validate import load_sidecars, record_reference, tolerance, validate
+from vibeplot.datasets.sample import generate_sample
+from vibeplot.core.sandbox.run import Grant, run_script
+from vibeplot.core.ask.validate import load_sidecars, record_reference, tolerance, validate
 
 REFS = Path(__file__).resolve().parents[1] / "stacks" / "uproot_opendata" / "references"
 QUESTIONS = [1, 3, 4, 5, 6]
@@ -227,7 +227,7 @@ def test_rules_in_isolation():
 def test_docstring_examples():
     import doctest
 
-    import vibeplot.core.validate as module
+    import vibeplot.core.ask.validate as module
 
     result = doctest.testmod(module)
     assert result.failed == 0 and result.attempted > 0
@@ -246,7 +246,7 @@ def test_values_hook_sources(tmp_path):
         plt.savefig("p.png")
     """))
     out = tmp_path / "values.json"
-    result = run_script(script, workdir=tmp_path, hooks=["vibeplot.core.values_hook"],
+    result = run_script(script, workdir=tmp_path, hooks=["vibeplot.core.sandbox.child.values"],
                         extra_env={"VIBEPLOT_RECORD_VALUES": str(out)})
     assert result.ok, result.stderr
     recs = json.loads(out.read_text())

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vibeplot.core import sandbox
+from vibeplot.core.sandbox import run as sandbox
 from vibeplot.core.datasets import Dataset
 from vibeplot.core.errors import ConfigError
 from vibeplot.stacks.servicex_awkward import runner as servicex_runner

@@ -16,7 +16,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from vibeplot.core import sandbox
+from vibeplot.core.sandbox import run as sandbox
 
 _XAOD_QUERY = re.compile(r"FuncADLQueryPHYS(LITE)?\b|FuncADL_ATLAS(r2[1-5]|xAOD)\b")
 

@@ -1,7 +1,7 @@
 """Run a ServiceX script: against the local backend, or a real ServiceX for rucio datasets.
 
 * Local files and OpenData URLs (``dataset.FileList``): a loopback
-  ServiceX-compatible backend (:mod:`vibeplot.core.sxlocal`) is started for the
+  ServiceX-compatible backend (:mod:`vibeplot.core.servicex.local`) is started for the
   attempt, its ``servicex.yaml`` is written into the attempt directory (the
   client finds it from its working directory), and it is stopped afterwards.
   Its log, ``servicex-backend.log``, stays in the attempt directory.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vibeplot.core import sandbox
+from vibeplot.core.sandbox import run as sandbox
 from vibeplot.core.datasets import Dataset
 from vibeplot.core.errors import ConfigError
 
@@ -66,7 +66,7 @@ def run(script: Path, *, workdir: Path, limits: sandbox.Limits, dataset: Dataset
         return sandbox.run_script(script, workdir=workdir, limits=limits, extra_env=extra, allow_secrets=allowed,
                                   grant=grant)
 
-    from vibeplot.core.sxlocal import LocalServiceX
+    from vibeplot.core.servicex.local import LocalServiceX
 
     with LocalServiceX(log_path=workdir / "servicex-backend.log") as backend:
         backend.write_config(workdir)

@@ -3,7 +3,7 @@
 The script runs with ``cwd`` = its attempt directory, ``MPLBACKEND=Agg`` and an
 environment built from an allow-list: no ``*_API_KEY``, token, password or cloud
 credential of the user reaches it.  Where bubblewrap works it runs in a sandbox
-(:mod:`vibeplot.core.isolation`: read-only file system, empty home, own PID and
+(:mod:`vibeplot.core.sandbox.isolation`: read-only file system, empty home, own PID and
 network namespaces); elsewhere it runs unisolated, with a warning, unless
 isolation is required.  Limits (:class:`Limits`):
 
@@ -50,8 +50,10 @@ from pathlib import Path
 
 import psutil
 
-from . import config, isolation
-from .isolation import Grant
+from vibeplot.core import config
+
+from vibeplot.core.sandbox import isolation
+from vibeplot.core.sandbox.isolation import Grant
 
 #: Variables copied from the parent environment (plus every ``LC_*``).
 ALLOWED_ENV = {
@@ -70,7 +72,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CAPTURE_CAP = 256 * 2**20
 
 #: hooks every sandboxed script gets unless a caller names others: histogram sidecars
-DEFAULT_HOOKS = ("vibeplot.core.capture_hook",)
+DEFAULT_HOOKS = ("vibeplot.core.sandbox.child.capture",)
 
 
 @dataclass
@@ -148,7 +150,7 @@ def build_env(extra: dict[str, str] | None = None, *, allow_secrets: set[str] = 
     ``allow_secrets`` names variables from ``extra`` that may look like
     credentials but must pass (a stack's own, e.g. a ServiceX token file).
     ``hooks`` are modules imported before the script starts (see
-    ``core/_startup/sitecustomize.py``).  ``home``: the script's ``HOME``
+    ``core/sandbox/child/_startup/sitecustomize.py``).  ``home``: the script's ``HOME``
     (default: :func:`sandbox_home`).
     """
     env = {
@@ -171,7 +173,7 @@ def build_env(extra: dict[str, str] | None = None, *, allow_secrets: set[str] = 
             continue
         env[key] = value
     if hooks:
-        env["PYTHONPATH"] = str(Path(__file__).parent / "_startup")
+        env["PYTHONPATH"] = str(Path(__file__).parent / "child" / "_startup")
         env["VIBEPLOT_HOOKS"] = ",".join(hooks)
     return env
 
@@ -344,7 +346,7 @@ _granted: contextvars.ContextVar[Grant] = contextvars.ContextVar("vibeplot_grant
 @contextlib.contextmanager
 def recording_values(path: Path):
     """Within this block, scripts run with the default hooks also record the values they
-    histogram into ``path`` (:mod:`vibeplot.core.values_hook`); used for reference runs,
+    histogram into ``path`` (:mod:`vibeplot.core.sandbox.child.values`); used for reference runs,
     whatever runner a stack has."""
     token = _recording.set(Path(path).resolve())
     try:
@@ -404,7 +406,7 @@ def run_script(
     grant = _granted.get().merge(grant or Grant())
     chosen = isolation.choose(isolation.mode(limits.isolation))
     if hooks is None and (values_path := _recording.get()) is not None:
-        hooks = [*DEFAULT_HOOKS, "vibeplot.core.values_hook"]
+        hooks = [*DEFAULT_HOOKS, "vibeplot.core.sandbox.child.values"]
         extra_env = {**(extra_env or {}), VALUES_ENV: str(values_path)}
     hooks = DEFAULT_HOOKS if hooks is None else hooks
     argv = [python, str(Path(script).resolve())]

@@ -2,7 +2,7 @@
 
 From a shell::
 
-    $ python -m vibeplot.core.sxlocal serve --port 0 --log sxlocal.log
+    $ python -m vibeplot.core.servicex.local serve --port 0 --log sxlocal.log
     {"url": "http://127.0.0.1:40123", "s3": "127.0.0.1:40124", "log": "/abs/sxlocal.log", "pid": 4242}
 
 It prints that one JSON line when ready and shuts down cleanly (HTTP and S3
@@ -42,7 +42,7 @@ def serve(host: str = "127.0.0.1", port: int = 0, log_path: Optional[str | Path]
     ``ready`` is called once with ``{"url", "s3", "log", "pid"}`` when the backend
     accepts requests.  Signal handlers are installed only in the main thread.
     """
-    from .server import LocalBackend
+    from vibeplot.core.servicex.local.server import LocalBackend
 
     stop = stop or threading.Event()
     previous = {}
@@ -63,8 +63,8 @@ def serve(host: str = "127.0.0.1", port: int = 0, log_path: Optional[str | Path]
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """``python -m vibeplot.core.sxlocal serve [--host H] [--port N] [--log FILE]``."""
-    parser = argparse.ArgumentParser(prog="python -m vibeplot.core.sxlocal",
+    """``python -m vibeplot.core.servicex.local serve [--host H] [--port N] [--log FILE]``."""
+    parser = argparse.ArgumentParser(prog="python -m vibeplot.core.servicex.local",
                                      description="A local, loopback ServiceX-compatible backend.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="serve until SIGTERM/SIGINT; print one JSON line when ready")
@@ -113,7 +113,7 @@ class LocalServiceX:
         if self._proc is not None:
             raise RuntimeError("LocalServiceX is already started")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        command = [self.python, "-m", "vibeplot.core.sxlocal", "serve", "--port", str(self.port),
+        command = [self.python, "-m", "vibeplot.core.servicex.local", "serve", "--port", str(self.port),
                    "--log", str(self.log_path)]
         with open(self.stderr_path, "ab") as err:
             self._proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,

@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import ConfigError
+from vibeplot.core.errors import ConfigError
 
 
 def check_writable_dir(path: Path, option: str = "--out") -> None:

@@ -1,6 +1,6 @@
 """The compare report: ``report.md`` and a self-contained ``report.html`` from a compare's results.
 
-Everything is computed from the result rows (:func:`vibeplot.core.compare.load_results`;
+Everything is computed from the result rows (:func:`vibeplot.core.bench.compare.load_results`;
 a damaged results file is skipped with a warning naming it):
 
 * per stack, a model × question grid of the correct rate and the ran-but-wrong rate
@@ -28,7 +28,7 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-from .llm import REFERENCE_MODEL
+from vibeplot.core.ask.llm import REFERENCE_MODEL
 
 #: "cheapest good model": correct in at least this fraction of its trials
 GOOD_RATE = 0.8
@@ -315,7 +315,7 @@ def write_report(out: Path, warn=None) -> dict[str, Path]:
     """Write ``OUT/report.md``, ``OUT/report.html`` and ``OUT/report/`` (plots, summary.json).
 
     Damaged results files are left out, each with a ``warn`` (default: a line on stderr) naming it."""
-    from .compare import _warn, load_results
+    from vibeplot.core.bench.compare import _warn, load_results
 
     out = Path(out)
     spec_path = out / "compare.json"

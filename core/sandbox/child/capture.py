@@ -1,6 +1,6 @@
 """Sandbox hook: every saved matplotlib figure gets a JSON sidecar of the histograms drawn in it.
 
-Imported before the generated script (see :mod:`vibeplot.core.sandbox`, hooks).
+Imported before the generated script (see :mod:`vibeplot.core.sandbox.run`, hooks).
 It never edits the script: once ``matplotlib.figure`` is imported, it wraps
 ``Figure.savefig`` so that after ``name.png`` is written, ``name.png.json``
 records, per axes, every histogram-like artist:
@@ -12,7 +12,7 @@ records, per axes, every histogram-like artist:
 * step outlines (``plt.hist(histtype="step")`` and ``"stepfilled"`` polygons);
 
 with the axes' x/y labels and title.  The record goes to vibeplot through an inherited
-pipe (:mod:`vibeplot.core.hook_channel`), and vibeplot writes ``name.png.json`` itself once the
+pipe (:mod:`vibeplot.core.sandbox.child.channel`), and vibeplot writes ``name.png.json`` itself once the
 script has ended, so a script cannot forge the record by editing files.  For ROOT, ``TCanvas::SaveAs`` and
 ``TPad::Print`` are wrapped the same way (through a ROOT pythonization, so only
 when the script uses canvases): every 1-D ``TH1`` on the canvas or its pads,
@@ -28,8 +28,8 @@ import json
 import os
 import sys
 
-from vibeplot.core.hook_channel import send
-from vibeplot.core.import_hooks import after_import
+from vibeplot.core.sandbox.child.channel import send
+from vibeplot.core.sandbox.child.patch import after_import
 
 TARGET = "matplotlib.figure"
 ROOT_TARGET = "ROOT"

@@ -344,7 +344,7 @@ def generate_sample(path, n_events=100_000, seed=20260429) -> pathlib.Path:
 
     Example:
         >>> import uproot
-        >>> from vibeplot.core.sample import generate_sample
+        >>> from vibeplot.datasets.sample import generate_sample
         >>> path = generate_sample("/tmp/sample.root", n_events=10_000)
         >>> tree = uproot.open(path)["Events"]
         >>> tree.num_entries, tree["nJet"].typename, tree["Jet_pt"].typename

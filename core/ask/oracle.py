@@ -8,9 +8,9 @@ zero cost.  Anything else is refused with a clear message.
 
 from __future__ import annotations
 
-from .errors import ConfigError
-from .llm import REFERENCE_MODEL, Reply
-from .questions import match
+from vibeplot.core.errors import ConfigError
+from vibeplot.core.ask.llm import REFERENCE_MODEL, Reply
+from vibeplot.core.questions import match
 
 
 def answer(question: str, stack, dataset) -> Reply:

@@ -20,7 +20,7 @@ the request bodies and ``server.headers`` their HTTP headers (lower-case names).
 >>> with ScriptedServer(["```python\\nprint(1)\\n```"]) as server:    # doctest: +SKIP
 ...     llm.complete("openai/gpt-4o-mini", msgs, api_base=server.url)
 
-Run by hand: ``python -m vibeplot.core.scripted_server REPLY.md [REPLY.md ...]``.
+Run by hand: ``python -m vibeplot.testing.scripted_server REPLY.md [REPLY.md ...]``.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class ScriptedServer:
 def main(argv: list[str]) -> None:
     replies = [open(path, encoding="utf-8").read() for path in argv]
     if not replies:
-        sys.exit("usage: python -m vibeplot.core.scripted_server REPLY.md [REPLY.md ...]")
+        sys.exit("usage: python -m vibeplot.testing.scripted_server REPLY.md [REPLY.md ...]")
     server = ScriptedServer(replies).start()
     print(f"serving {len(replies)} scripted replies at {server.url} (Ctrl-C stops)", flush=True)
     try:

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 
-from .errors import ConfigError
+from vibeplot.core.errors import ConfigError
 
 REPLY_FORMAT = """\
 ## Reply format

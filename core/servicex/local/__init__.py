@@ -8,15 +8,15 @@ with a clear message.
 
 * :mod:`.transforms` — run one query on one file (the transformer).
 * :mod:`.server` — the REST API, the S3 store, the transform pool.
-* :mod:`.launcher` — :func:`serve`, the ``python -m vibeplot.core.sxlocal
+* :mod:`.launcher` — :func:`serve`, the ``python -m vibeplot.core.servicex.local
   serve`` command and :class:`LocalServiceX` (a subprocess + ``servicex.yaml``).
 
->>> from vibeplot.core.sxlocal import LocalServiceX                   # doctest: +SKIP
+>>> from vibeplot.core.servicex.local import LocalServiceX                   # doctest: +SKIP
 >>> with LocalServiceX(log_path="run/sxlocal.log") as sx:             # doctest: +SKIP
 ...     config = sx.write_config("run")
 ...     files = deliver(spec, config_path=str(config), progress_bar="none")
 """
 
-from .launcher import ENDPOINT_NAME, LocalServiceX, config_text, serve
+from vibeplot.core.servicex.local.launcher import ENDPOINT_NAME, LocalServiceX, config_text, serve
 
 __all__ = ["ENDPOINT_NAME", "LocalServiceX", "config_text", "serve"]

@@ -1,6 +1,6 @@
 """Compare stacks and models on benchmark questions: questions × stacks × models × trials.
 
-Every *cell* ``(stack, model, question, trial)`` is a full :func:`~vibeplot.core.loop.ask`
+Every *cell* ``(stack, model, question, trial)`` is a full :func:`~vibeplot.core.ask.loop.ask`
 run with validation, in its own run directory ``OUT/runs/<cell key>/<time>-<slug>/``.
 ``reference`` (the curated solutions) is added as a baseline, one trial per stack and
 question, unless ``baseline=False``.
@@ -52,8 +52,8 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import BudgetExceeded, ConfigError, ModelCallError, VibeplotError
-from .llm import DEFAULT_TIMEOUT, REFERENCE_MODEL
+from vibeplot.core.errors import BudgetExceeded, ConfigError, ModelCallError, VibeplotError
+from vibeplot.core.ask.llm import DEFAULT_TIMEOUT, REFERENCE_MODEL
 
 VERDICTS = ("correct", "wrong", "unverifiable", "failed", "policy", "declined")
 
@@ -218,7 +218,7 @@ class _Settle:
 
 def check_prices(models: list[str]) -> None:
     """``--max-cost`` needs a known price for every model (litellm's price map)."""
-    from .llm import _litellm
+    from vibeplot.core.ask.llm import _litellm
 
     litellm = _litellm()
     for model in models:
@@ -310,9 +310,9 @@ def run_cell(cell: Cell, settings: CellSettings, model_gate: Callable | None = N
 
     Raises :class:`BudgetExceeded` (nothing recorded) when the budget stops it.
     """
-    from . import questions
-    from .loop import AskOptions, ask
-    from .sandbox import Limits
+    from vibeplot.core import questions
+    from vibeplot.core.ask.loop import AskOptions, ask
+    from vibeplot.core.sandbox.run import Limits
 
     out = Path(settings.out)
     cell_out = out / "runs" / cell.key
@@ -414,7 +414,7 @@ def load_results(out: Path, warn: Callable[[str], None] | None = _warn) -> pa.Ta
 
 
 def _check(opts: CompareOptions) -> None:
-    from . import plugins, questions
+    from vibeplot.core import plugins, questions
 
     stacks = plugins.stacks()
     for s in opts.stacks:
@@ -429,7 +429,7 @@ def _check(opts: CompareOptions) -> None:
         raise ConfigError("no models to compare")
     if opts.max_cost is not None:
         check_prices(opts.models)
-    from . import llm
+    from vibeplot.core.ask import llm
 
     for m in opts.models:
         if m != REFERENCE_MODEL:
@@ -455,9 +455,9 @@ def _write_spec(opts: CompareOptions) -> None:
 
 def prepare_references(opts: CompareOptions) -> None:
     """Record each question's reference values once, before cells validate against them."""
-    from . import validate
-    from .datasets import ResolveContext, resolve_one
-    from .questions import registry
+    from vibeplot.core.ask import validate
+    from vibeplot.core.datasets import ResolveContext, resolve_one
+    from vibeplot.core.questions import registry
 
     for qid in opts.questions:
         ds = resolve_one(registry()[qid].dataset or "adl sample", ResolveContext())
@@ -472,7 +472,7 @@ def run_compare(opts: CompareOptions, progress: Progress | None = None,
                 warn: Callable[[str], None] = _warn) -> CompareResult:
     """Run every missing cell of the compare; see the module docstring.  A damaged results
     file (:func:`read_row`) is reported through ``warn`` and its cell run again on resume."""
-    from .outdir import check_writable_dir
+    from vibeplot.core.files import check_writable_dir
 
     _check(opts)
     out = Path(opts.out)

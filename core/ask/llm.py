@@ -6,7 +6,7 @@ OpenAI-compatible server.  litellm is imported only when a model is called
 (it takes seconds to import), with its bundled cost map (no network lookup).
 
 The pseudo-model ``reference`` is not an LLM: it answers known benchmark
-questions with curated solutions (:mod:`vibeplot.core.reference`).
+questions with curated solutions (:mod:`vibeplot.core.ask.oracle`).
 
 Faulty or hostile servers (see :func:`complete`): every try of a call has a
 wall-clock ``timeout`` and all retries of one call end by a deadline; a reply
@@ -28,8 +28,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 
-from . import config
-from .errors import ConfigError, ModelCallError, VibeplotError
+from vibeplot.core import config
+from vibeplot.core.errors import ConfigError, ModelCallError, VibeplotError
 
 REFERENCE_MODEL = "reference"
 #: seconds one try of a model call may take (``--llm-timeout``, setting ``llm_timeout``)

@@ -27,7 +27,7 @@ import re
 import hashlib
 from pathlib import Path
 
-from .sandbox import read_safely
+from vibeplot.core.sandbox.run import read_safely
 
 
 def slugify(text: str, length: int = 40) -> str:

@@ -40,8 +40,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config
-from .errors import ConfigError
+from vibeplot.core import config
+from vibeplot.core.errors import ConfigError
 
 MODES = ("auto", "required", "none")
 BUBBLEWRAP = "bubblewrap"

@@ -19,9 +19,9 @@ At interpreter exit it writes ``path`` as a JSON list of records::
      "label": axis label or name ("" if none), "edges": the script's own bin edges or null,
      "values": [float, ...], "weights": [float, ...] or null}
 
-:mod:`vibeplot.core.validate` fills these values into a candidate's bins.
+:mod:`vibeplot.core.ask.validate` fills these values into a candidate's bins.
 
->>> run_script(script, workdir=d, hooks=["vibeplot.core.capture_hook", "vibeplot.core.values_hook"],
+>>> run_script(script, workdir=d, hooks=["vibeplot.core.sandbox.child.capture", "vibeplot.core.sandbox.child.values"],
 ...            extra_env={"VIBEPLOT_RECORD_VALUES": str(d / "values.json")})  # doctest: +SKIP
 """
 
@@ -32,8 +32,8 @@ import json
 import os
 import sys
 
-from vibeplot.core.hook_channel import send
-from vibeplot.core.import_hooks import after_import
+from vibeplot.core.sandbox.child.channel import send
+from vibeplot.core.sandbox.child.patch import after_import
 
 ENV = "VIBEPLOT_RECORD_VALUES"
 

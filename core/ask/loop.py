@@ -12,12 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, config, extract, plugins, policies, prompt, questions, reference, sandbox
-from .datasets import AmbiguousDataset, Candidate, Dataset, ResolveContext, find_phrase, from_path, resolve, strip_phrase
-from .errors import BudgetExceeded, DatasetError, VibeplotError
-from .llm import DEFAULT_TIMEOUT, REFERENCE_MODEL
-from .record import RunRecord
-from .stack import Failure
+from vibeplot.core import __version__, config, plugins, policies, questions
+
+from vibeplot.core.ask import extract
+
+from vibeplot.core.ask import prompt
+
+from vibeplot.core.ask import oracle as reference
+
+from vibeplot.core.sandbox import run as sandbox
+from vibeplot.core.datasets import AmbiguousDataset, Candidate, Dataset, ResolveContext, find_phrase, from_path, resolve, strip_phrase
+from vibeplot.core.errors import BudgetExceeded, DatasetError, VibeplotError
+from vibeplot.core.ask.llm import DEFAULT_TIMEOUT, REFERENCE_MODEL
+from vibeplot.core.ask.rundir import RunRecord
+from vibeplot.core.stack import Failure
 
 #: file a reference run leaves in its attempt directory: the values it histogrammed
 REFERENCE_VALUES = "reference-values.json"
@@ -137,7 +145,7 @@ def benchmark_text(question: str) -> str:
 
 def add_verdict(run_dir: Path, manifest: dict) -> dict | None:
     """Validate a finished run of a benchmark question; store and return the verdict."""
-    from . import validate
+    from vibeplot.core.ask import validate
 
     try:
         verdict = validate.validate_run(run_dir, manifest)
@@ -176,7 +184,7 @@ def _default_runner(script: Path, *, workdir: Path, limits: sandbox.Limits, data
 def _ask_model(opts: AskOptions, stack, ds: Dataset, messages: list[dict]):
     if opts.model == REFERENCE_MODEL:
         return reference.answer(benchmark_text(opts.question), stack, ds)
-    from . import llm
+    from vibeplot.core.ask import llm
 
     return llm.complete(opts.model, messages, api_base=opts.api_base, api_key=opts.api_key,
                         use_cache=opts.use_cache, timeout=opts.llm_timeout)
@@ -185,7 +193,7 @@ def _ask_model(opts: AskOptions, stack, ds: Dataset, messages: list[dict]):
 def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
     stack = plugins.get_stack(opts.stack)
     ds, resolution = choose_dataset(opts, stack)
-    from . import isolation
+    from vibeplot.core.sandbox import isolation
 
     isolated = isolation.choose(isolation.mode(opts.limits.isolation))  # "required" and missing: stop here
     if not isolated.available:
@@ -193,7 +201,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
     if opts.model == REFERENCE_MODEL:
         reference.answer(benchmark_text(opts.question), stack, ds)  # refuses unknown questions before any work
     else:
-        from . import llm
+        from vibeplot.core.ask import llm
 
         llm.check_credentials(opts.model, api_base=opts.api_base, api_key=opts.api_key)
     if ds.prepare:

@@ -1,8 +1,8 @@
 """Check a candidate's plots against a reference solution's unbinned values.
 
-A reference script is run once with :mod:`vibeplot.core.values_hook`, which records
+A reference script is run once with :mod:`vibeplot.core.sandbox.child.values`, which records
 every array it histograms (:func:`record_reference`).  A candidate run leaves
-capture sidecars ``NAME.png.json`` (:mod:`vibeplot.core.capture_hook`) with the
+capture sidecars ``NAME.png.json`` (:mod:`vibeplot.core.sandbox.child.capture`) with the
 edges and contents of every histogram it drew (:func:`load_sidecars`).
 :func:`validate` then fills each reference quantity into *each candidate
 histogram's own bin edges* (``numpy.histogram``) and compares bin by bin, so
@@ -76,7 +76,7 @@ import numpy as np
 REL_TOL = 1e-4
 #: tolerance for matches whose transformation parameter is estimated (a shift)
 SHIFT_REL_TOL = 0.02
-HOOKS = ["vibeplot.core.capture_hook", "vibeplot.core.values_hook"]
+HOOKS = ["vibeplot.core.sandbox.child.capture", "vibeplot.core.sandbox.child.values"]
 PLACEHOLDER = "{{dataset}}"
 
 
@@ -115,8 +115,8 @@ def load_sidecars(run_dir: Path) -> list[dict]:
 
 def record_reference(script: Path | str, dataset: str, workdir: Path | None = None, **run_kwargs) -> list[dict]:
     """Run a reference script (``{{dataset}}`` replaced by ``dataset``) with the values hook;
-    return the recorded values (see :mod:`vibeplot.core.values_hook`)."""
-    from .sandbox import Grant, run_script
+    return the recorded values (see :mod:`vibeplot.core.sandbox.child.values`)."""
+    from vibeplot.core.sandbox.run import Grant, run_script
 
     workdir = Path(workdir or tempfile.mkdtemp(prefix="vibeplot-ref-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -233,7 +233,7 @@ def validate(candidate_sidecars: list[dict], reference_values: list[dict],
     """Compare a candidate's drawn histograms with a reference's recorded values.
 
     ``candidate_sidecars``: parsed capture sidecars; ``reference_values``: records
-    from :mod:`vibeplot.core.values_hook` (``label``, ``values``, ``weights``);
+    from :mod:`vibeplot.core.sandbox.child.values` (``label``, ``values``, ``weights``);
     ``mistakes``: (description, recorded values) of known wrong readings, used only
     to name what went wrong.
     """
@@ -277,7 +277,7 @@ _READABLE = {"flat-ntuple", "nanoaod", "root-file"}
 
 
 def _references_dir():
-    from . import plugins
+    from vibeplot.core import plugins
 
     stack = plugins.stacks().get(REFERENCE_STACK)
     return stack.references_dir if stack is not None else None
@@ -287,7 +287,7 @@ def recorded_values(script: Path, dataset_location: str) -> list[dict]:
     """:func:`record_reference` of ``script`` on a local file, cached by file and script content."""
     import hashlib
 
-    from . import config
+    from vibeplot.core import config
 
     path = Path(dataset_location)
     stat = path.stat()
@@ -311,7 +311,7 @@ def _readable(dataset_location: str, dataset_format: str) -> bool:
 def reference_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[dict] | None:
     """Recorded values of ``question_id``'s reference on a dataset, cached; None when there is none."""
     folder = _references_dir()
-    from .questions import reference_file
+    from vibeplot.core.questions import reference_file
 
     script = folder / reference_file(question_id) if folder else None
     if not _readable(dataset_location, dataset_format) or script is None or not script.is_file():
@@ -321,7 +321,7 @@ def reference_values_for(question_id: str, dataset_location: str, dataset_format
 
 def mistake_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[tuple[str, list[dict]]]:
     """(description, recorded values) of every known mistake of ``question_id`` on a dataset."""
-    from .questions import registry
+    from vibeplot.core.questions import registry
 
     question, folder = registry().get(question_id), _references_dir()
     if question is None or folder is None or not _readable(dataset_location, dataset_format):

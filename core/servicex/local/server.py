@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-from . import transforms
+from vibeplot.core.servicex.local import transforms
 
 APP_VERSION = "vibeplot-sxlocal-1.0"
 CAPABILITIES = ["poll_local_transformation_results", "long_sample_titles_10240"]

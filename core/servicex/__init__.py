@@ -1,0 +1,1 @@
+"""What the ServiceX stacks share: the local ServiceX-compatible backend (:mod:`.local`)."""
