@@ -4,7 +4,10 @@
   ServiceX-compatible backend (:mod:`vibeplot.core.servicex.local`) is started for the
   attempt, its ``servicex.yaml`` is written into the attempt directory (the
   client finds it from its working directory), and it is stopped afterwards.
-  Its log, ``servicex-backend.log``, stays in the attempt directory.
+  Its log, ``servicex-backend.log``, stays in the attempt directory.  With
+  ``VIBEPLOT_LOCAL_SERVICEX=URL`` (a backend started once with ``vibeplot
+  servicex serve``) every run uses that one instead, and its log stays where
+  that backend writes it.
 * Rucio DIDs: the user's own ServiceX configuration is used — the file named
   by ``VIBEPLOT_SERVICEX_CONFIG``, else ``servicex.yaml``/``.servicex`` found
   from the current directory upward or in ``$HOME``, as the servicex client
@@ -66,8 +69,8 @@ def run(script: Path, *, workdir: Path, limits: sandbox.Limits, dataset: Dataset
         return sandbox.run_script(script, workdir=workdir, limits=limits, extra_env=extra, allow_secrets=allowed,
                                   grant=grant)
 
-    from vibeplot.core.servicex.local import LocalServiceX
+    from vibeplot.core.servicex.local.launcher import backend_for_run
 
-    with LocalServiceX(log_path=workdir / "servicex-backend.log") as backend:
+    with backend_for_run(log_path=workdir / "servicex-backend.log") as backend:
         backend.write_config(workdir)
         return sandbox.run_script(script, workdir=workdir, limits=limits, grant=sandbox.Grant(network=True))

@@ -21,6 +21,7 @@ This module imports nothing heavy: the client side never loads moto or boto3.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import selectors
@@ -33,6 +34,9 @@ from pathlib import Path
 from typing import Callable, Optional
 
 ENDPOINT_NAME = "vibeplot-local"
+#: URL of a running local backend (``vibeplot servicex serve``) that runs use instead of each
+#: starting its own; its log stays where that backend writes it
+SHARED_ENV = "VIBEPLOT_LOCAL_SERVICEX"
 
 
 def serve(host: str = "127.0.0.1", port: int = 0, log_path: Optional[str | Path] = None,
@@ -176,8 +180,15 @@ class LocalServiceX:
         if proc.stdout and not proc.stdout.closed:
             proc.stdout.close()
 
+    @classmethod
+    def attach(cls, url: str) -> "LocalServiceX":
+        """A handle on a backend that is already running at ``url`` (not started or stopped here)."""
+        handle = cls.__new__(cls)
+        handle.url, handle.s3, handle.pid, handle._proc, handle.log_path = url.rstrip("/"), None, None, None, None
+        return handle
+
     def __enter__(self) -> "LocalServiceX":
-        return self.start()
+        return self if self.url and self._proc is None else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
@@ -199,6 +210,18 @@ class LocalServiceX:
         path = directory / "servicex.yaml"
         path.write_text(config_text(self.url, cache))
         return path
+
+
+@contextlib.contextmanager
+def backend_for_run(log_path: str | Path):
+    """The local backend for one script run: the running one named by ``$VIBEPLOT_LOCAL_SERVICEX``
+    when set, else a new one for this run, logging to ``log_path`` and stopped afterwards."""
+    shared = os.environ.get(SHARED_ENV)
+    if shared:
+        yield LocalServiceX.attach(shared)
+        return
+    with LocalServiceX(log_path=log_path) as backend:
+        yield backend
 
 
 def config_text(url: str, cache_path: str | Path) -> str:
