@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from vibeplot.core import config
+
 
 def _interactive_chooser():
     import sys
@@ -19,7 +21,7 @@ def _interactive_chooser():
 
 @click.command()
 @click.argument("question", nargs=-1, required=True)
-@click.option("--stack", "-s", default=None, help="Analysis stack (see `vibeplot stacks`). [default: uproot_opendata]")
+@click.option("--stack", "-s", default=None, help=f"Analysis stack (see `vibeplot stacks`). [default: {config.DEFAULT_STACK}]")
 @click.option("--model", "-m", default=None,
               help="litellm model string (openai/gpt-5-mini, anthropic/..., ollama/...), or `reference` "
                    "for the curated offline solutions. Default: $VIBEPLOT_MODEL or the config file.")
@@ -30,12 +32,14 @@ def _interactive_chooser():
 @click.option("--llm-timeout", type=click.FloatRange(0, min_open=True), default=None,
               help="Seconds one model call may take; all retries of a call end within about 4 times that. [default: 120]")
 @click.option("--dataset", "-d", default=None, help="A local ROOT file, or a dataset phrase. Default: the embedded ADL sample.")
-@click.option("--max-iterations", "-n", type=click.IntRange(1, 20), default=None, help="Attempts before giving up. [default: 3]")
+@click.option("--max-iterations", "-n", type=click.IntRange(1, 20), default=None, help=f"Attempts before giving up. [default: {config.DEFAULT_MAX_ITERATIONS}]")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where run directories go. [default: ./vibeplot-runs]")
+              help=f"Where run directories go. [default: ./{config.DEFAULT_OUT}]")
 @click.option("--no-cache", is_flag=True, help="Do not use the on-disk LLM response cache.")
-@click.option("--timeout", type=click.FloatRange(1), default=600.0, show_default=True, help="Wall-clock seconds per script run.")
-@click.option("--memory-mb", type=click.IntRange(64), default=4096, show_default=True, help="Resident memory cap per script run.")
+@click.option("--timeout", type=click.FloatRange(1), default=config.DEFAULT_SCRIPT_TIMEOUT, show_default=True,
+              help="Wall-clock seconds per script run.")
+@click.option("--memory-mb", type=click.IntRange(64), default=config.DEFAULT_MEMORY_MB, show_default=True,
+              help="Resident memory cap per script run.")
 @click.option("--isolation", type=click.Choice(["auto", "required", "none"]), default=None,
               help="Sandbox for generated code: auto (bubblewrap when it works, else a warning), required "
                    "(refuse to run without it), none. Default: $VIBEPLOT_ISOLATION, the config file, or auto.")
@@ -47,7 +51,6 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
     Example:
       vibeplot ask --model reference "Plot the missing transverse energy of all events"
     """
-    from vibeplot.core import config
     from vibeplot.core.ask import llm
     from vibeplot.core.errors import ConfigError, EXIT_NO_PLOT
     from vibeplot.core.ask.loop import AskOptions
@@ -73,8 +76,8 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
         api_key=llm.key_setting(api_key),
         llm_timeout=llm.timeout_setting(llm_timeout),
         dataset=dataset,
-        max_iterations=int(config.setting("max_iterations", max_iterations, 3)),
-        out=out or Path(config.setting("out", None, "vibeplot-runs")),
+        max_iterations=int(config.setting("max_iterations", max_iterations, config.DEFAULT_MAX_ITERATIONS)),
+        out=out or Path(config.setting("out", None, config.DEFAULT_OUT)),
         use_cache=not no_cache,
         limits=Limits(timeout=timeout, memory_mb=memory_mb, isolation=isolation_mode(isolation)),
         # an ambiguous dataset phrase: ask on a terminal, else take the best match and warn

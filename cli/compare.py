@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from vibeplot.core import config
+
 
 def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
@@ -14,7 +16,8 @@ def _split(value: str) -> list[str]:
 @click.command()
 @click.option("--questions", "-q", default="adl", show_default=True,
               help="Question ids and/or sets, comma-separated (adl, extra, all; see `vibeplot questions list`).")
-@click.option("--stacks", "-s", default="uproot_opendata", show_default=True, help="Stacks, comma-separated.")
+@click.option("--stacks", "-s", default=None,
+              help=f"Stacks, comma-separated. Default: $VIBEPLOT_STACK, the config file, or {config.DEFAULT_STACK}.")
 @click.option("--models", "-m", default="", help="litellm model strings, comma-separated. `reference` is "
               "always added as a baseline (one trial per stack and question) unless --no-baseline.")
 @click.option("--trials", "-t", type=click.IntRange(1), default=1, show_default=True, help="Trials per cell.")
@@ -22,11 +25,13 @@ def _split(value: str) -> list[str]:
               help="Cells in flight at once (model calls); scripts are bounded by the core count.")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("vibeplot-compare"),
               show_default=True, help="Directory for runs, results and the report.")
-@click.option("--max-iterations", "-n", type=click.IntRange(1, 20), default=3, show_default=True)
+@click.option("--max-iterations", "-n", type=click.IntRange(1, 20), default=None,
+              help=f"Attempts per trial before giving up. [default: {config.DEFAULT_MAX_ITERATIONS}]")
 @click.option("--max-cost", type=click.FloatRange(0), default=None,
               help="USD budget: no model call starts that could take spending over it.")
 @click.option("--resume", is_flag=True, help="Run only the cells missing from OUT/results.")
-@click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible or local model server.")
+@click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible or local model server. "
+              "Default: $VIBEPLOT_API_BASE or api_base in the config file.")
 @click.option("--api-key", default=None,
               help="Key for the model server; with --api-base the only key sent (never one from the environment). "
                    "Default: $VIBEPLOT_API_KEY or api_key in the config file.")
@@ -35,7 +40,8 @@ def _split(value: str) -> list[str]:
                    "[default: 120]")
 @click.option("--executor", default="local", show_default=True, help="local, or dask://HOST:PORT for a Dask cluster.")
 @click.option("--no-baseline", is_flag=True, help="Do not add the reference baseline.")
-@click.option("--timeout", type=click.FloatRange(1), default=600.0, show_default=True, help="Seconds per script run.")
+@click.option("--timeout", type=click.FloatRange(1), default=config.DEFAULT_SCRIPT_TIMEOUT, show_default=True,
+              help="Seconds per script run.")
 def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_cost, resume, api_base, api_key,
             llm_timeout, executor, no_baseline, timeout):
     """Run questions × stacks × models × trials, validate every plot, write results and a report.
@@ -66,8 +72,10 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
     except KeyError as err:
         raise ConfigError(err.args[0]) from None
     opts = core.CompareOptions(
-        questions=chosen, stacks=_split(stacks), models=_split(models), trials=trials, jobs=jobs, out=out,
-        max_iterations=max_iterations, max_cost=max_cost, resume=resume, api_base=api_base, executor=executor,
+        questions=chosen, stacks=_split(config.setting("stack", stacks, config.DEFAULT_STACK)), models=_split(models),
+        trials=trials, jobs=jobs, out=out,
+        max_iterations=int(config.setting("max_iterations", max_iterations, config.DEFAULT_MAX_ITERATIONS)),
+        max_cost=max_cost, resume=resume, api_base=config.setting("api_base", api_base), executor=executor,
         baseline=not no_baseline, timeout=timeout,
         api_key=llm.key_setting(api_key), llm_timeout=llm.timeout_setting(llm_timeout),
     )

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from vibeplot.core import config
+
 
 @click.group()
 def datasets():
@@ -13,18 +15,18 @@ def datasets():
 
 
 @datasets.command()
-@click.option("--events", "-n", type=click.IntRange(1), default=100_000, show_default=True)
+@click.option("--events", "-n", type=click.IntRange(1), default=config.SAMPLE_EVENTS, show_default=True)
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--seed", type=int, default=None, help="Random seed [default: the embedded sample's].")
+@click.option("--seed", type=int, default=config.SAMPLE_SEED, show_default=True,
+              help="Random seed (the default is the embedded sample's).")
 def generate(events, out, seed):
     """Write a sample in the ADL benchmark schema (tree Events, GeV) to OUT."""
     import time
 
     from vibeplot.datasets.sample import generate_sample
-    from vibeplot.datasets import embedded
 
     start = time.perf_counter()
-    generate_sample(out, n_events=events, seed=embedded.SEED if seed is None else seed)
+    generate_sample(out, n_events=events, seed=seed)
     took = time.perf_counter() - start
     click.echo(f"wrote {events} events to {out} in {took:.1f} s ({events / took:,.0f} events/s)")
 

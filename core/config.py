@@ -1,7 +1,12 @@
-"""User settings: where files go and which model/stack is the default.
+"""User settings: where files go and which model/stack is the default, and vibeplot's
+built-in defaults (the ``DEFAULT_*`` constants here, the one place each is written).
 
-Precedence for every setting: command-line option, then environment
-variable, then the config file, then the built-in default.
+Precedence for every setting, in every command: command-line option, then environment
+variable ``VIBEPLOT_<NAME>``, then the config file, then the built-in default; every
+command resolves it with :func:`setting`.
+
+>>> setting("stack", "rdataframe", DEFAULT_STACK)   # an option given on the command line wins
+'rdataframe'
 
 * config file: ``$VIBEPLOT_CONFIG`` or ``<user config dir>/vibeplot/config.toml``::
 
@@ -26,7 +31,21 @@ import platformdirs
 
 from vibeplot.core.errors import ConfigError
 
+#: ``--stack`` (setting ``stack``)
 DEFAULT_STACK = "uproot_opendata"
+#: ``--max-iterations``: attempts before giving up (setting ``max_iterations``)
+DEFAULT_MAX_ITERATIONS = 3
+#: ``vibeplot ask --out``: where run directories go (setting ``out``)
+DEFAULT_OUT = "vibeplot-runs"
+#: ``--timeout``: wall-clock seconds per script run
+DEFAULT_SCRIPT_TIMEOUT = 600.0
+#: ``--memory-mb``: resident memory cap per script run
+DEFAULT_MEMORY_MB = 4096
+#: the dataset of a question that names none (and of a benchmark question without one)
+DEFAULT_DATASET_PHRASE = "adl sample"
+#: events and random seed of the embedded ADL sample (``vibeplot datasets generate``'s defaults too)
+SAMPLE_EVENTS = 100_000
+SAMPLE_SEED = 20260429
 
 
 def cache_dir() -> Path:

@@ -27,8 +27,8 @@ from vibeplot.core.datasets import Candidate, Dataset, ResolveContext
 from vibeplot.core.hookspecs import hookimpl
 
 NAME = "adl-sample"
-DEFAULT_EVENTS = 100_000
-SEED = 20260429
+DEFAULT_EVENTS = config.SAMPLE_EVENTS
+SEED = config.SAMPLE_SEED
 #: bump when the generator's output changes, so stale cached files are not reused
 GENERATOR_VERSION = 1
 

@@ -30,6 +30,8 @@ import numpy as np
 import uproot
 import uproot.writing._cascadetree
 
+from vibeplot.core import config
+
 MUON_MASS = 0.1057
 ELECTRON_MASS = 0.000511
 CHUNK_SIZE = 100_000
@@ -334,7 +336,7 @@ def _uint32_counters():
         tree_cls._branch_np = original
 
 
-def generate_sample(path, n_events=100_000, seed=20260429) -> pathlib.Path:
+def generate_sample(path, n_events=config.SAMPLE_EVENTS, seed=config.SAMPLE_SEED) -> pathlib.Path:
     """Write the deterministic NanoAOD-like sample to a ROOT file and return its path.
 
     The file holds a TTree ``Events`` with MET, Jet, Muon and Electron branches (see the

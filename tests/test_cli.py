@@ -116,6 +116,20 @@ def test_hints_show_prints_the_exact_prompt(tmp_path, sample):
     assert str(sample) in text
 
 
+def test_every_command_takes_the_stack_setting(tmp_path):
+    """`hints show` and `compare` resolve ``stack`` like `ask`: option, VIBEPLOT_STACK, config file."""
+    env = {"VIBEPLOT_STACK": "no-such-stack"}
+    for args in (("hints", "show", Q1), ("compare", "-q", "adl-1", "-o", "cmp"),
+                 ("ask", "-m", "reference", Q1)):
+        proc = run_cli(*args, cwd=tmp_path, env=env)
+        assert proc.returncode == 2 and "no-such-stack" in proc.stderr, (args, proc.stderr)
+        _no_traceback(proc)
+    config = tmp_path / "config.toml"
+    config.write_text('stack = "no-such-stack"\n')
+    proc = run_cli("hints", "show", Q1, cwd=tmp_path, env={"VIBEPLOT_CONFIG": str(config)})
+    assert proc.returncode == 2 and "no-such-stack" in proc.stderr
+
+
 def test_datasets_generate(tmp_path):
     proc = run_cli("datasets", "generate", "--events", "2000", "--out", "s.root", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -42,8 +42,8 @@ class AskOptions:
     #: seconds one try of a model call may take; all retries of a call end within 4 times that
     llm_timeout: float = DEFAULT_TIMEOUT
     dataset: str | None = None
-    max_iterations: int = 3
-    out: Path = Path("vibeplot-runs")
+    max_iterations: int = config.DEFAULT_MAX_ITERATIONS
+    out: Path = Path(config.DEFAULT_OUT)
     use_cache: bool = True
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     #: settles an ambiguous dataset phrase: ``choose(phrase, candidates) -> Candidate``
@@ -66,8 +66,6 @@ class AskResult:
 
 
 Status = Callable[[str], None]
-
-DEFAULT_DATASET_PHRASE = "adl sample"
 
 
 #: how an ambiguous phrase is settled: ``choose(phrase, candidates) -> Candidate``
@@ -125,7 +123,7 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
         if known and known.dataset:
             ds, resolution = _resolve(known.dataset, context, f"benchmark question {known.id}'s dataset", choose, warn)
         else:
-            ds, resolution = _resolve(DEFAULT_DATASET_PHRASE, context, "no dataset named: the default sample",
+            ds, resolution = _resolve(config.DEFAULT_DATASET_PHRASE, context, "no dataset named: the default sample",
                                       choose, warn)
     if stack.formats and ds.format not in stack.formats:
         raise DatasetError(

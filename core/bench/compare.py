@@ -52,6 +52,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vibeplot.core import config
 from vibeplot.core.errors import BudgetExceeded, ConfigError, ModelCallError, VibeplotError
 from vibeplot.core.ask.llm import DEFAULT_TIMEOUT, REFERENCE_MODEL
 
@@ -101,14 +102,14 @@ class CompareOptions:
     trials: int = 1
     jobs: int = 4
     out: Path = Path("vibeplot-compare")
-    max_iterations: int = 3
+    max_iterations: int = config.DEFAULT_MAX_ITERATIONS
     max_cost: float | None = None
     resume: bool = False
     api_base: str | None = None
     executor: str = "local"  # or "dask://HOST:PORT"
     baseline: bool = True
-    timeout: float = 600.0
-    memory_mb: int = 4096
+    timeout: float = config.DEFAULT_SCRIPT_TIMEOUT
+    memory_mb: int = config.DEFAULT_MEMORY_MB
     #: sent to the model server (with api_base the only key sent); never written anywhere
     api_key: str | None = field(default=None, repr=False)
     #: seconds one try of a model call may take
@@ -460,7 +461,7 @@ def prepare_references(opts: CompareOptions) -> None:
     from vibeplot.core.questions import registry
 
     for qid in opts.questions:
-        ds = resolve_one(registry()[qid].dataset or "adl sample", ResolveContext())
+        ds = resolve_one(registry()[qid].dataset or config.DEFAULT_DATASET_PHRASE, ResolveContext())
         if ds.prepare:
             ds.prepare()
         validate.reference_values_for(qid, ds.location, ds.format)

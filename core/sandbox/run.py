@@ -77,8 +77,8 @@ DEFAULT_HOOKS = ("vibeplot.core.sandbox.child.capture",)
 
 @dataclass
 class Limits:
-    timeout: float = 600.0
-    memory_mb: int = 4096
+    timeout: float = config.DEFAULT_SCRIPT_TIMEOUT
+    memory_mb: int = config.DEFAULT_MEMORY_MB
     cpu_seconds: int = 1800
     #: stdout and stderr each keep this much on disk (first and last halves)
     output_mb: float = 10.0
