@@ -31,8 +31,13 @@ class Question:
     tags: tuple[str, ...] = field(default=())
     #: stack name -> an intended difference of that stack's plots from the others
     differences: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
-    #: known wrong readings: (script in uproot_opendata/references/mistakes/, description)
+    #: known wrong readings: (script in the ``mistakes/`` folder of a stack's truth references
+    #: (:attr:`vibeplot.core.stack.Stack.truth_references`), description)
     mistakes: tuple[tuple[str, str], ...] = ()
+    #: stacks whose truth references give this question's truth values, best first (the
+    #: registry's top-level ``truth`` unless the question names its own); any other installed
+    #: stack with truth references comes after them (see :func:`vibeplot.core.ask.validate.truth_scripts`)
+    truth: tuple[str, ...] = ()
 
     @property
     def reference_name(self) -> str:
@@ -53,12 +58,14 @@ def reference_file(question_id: str) -> str:
 def registry() -> dict[str, Question]:
     data = tomllib.loads(resources.files("vibeplot.core").joinpath("questions.toml").read_text("utf-8"))
     out = {}
+    truth = tuple(data.get("truth", ()))
     for q in data["question"]:
         out[q["id"]] = Question(
             id=q["id"], text=q["text"], aliases=tuple(q.get("aliases", ())),
             dataset=q.get("dataset", ""), meaning=q.get("meaning", ""), tags=tuple(q.get("tags", ())),
             differences=dict(q.get("differences", {})),
             mistakes=tuple((m["script"], m["description"]) for m in q.get("mistakes", ())),
+            truth=tuple(q.get("truth", truth)),
         )
     return out
 

@@ -96,6 +96,12 @@ class Stack:
     select_bricks: Callable[["Dataset"], list[str]] | None = None
     #: sub-folder of references/ to use for a dataset (e.g. "direct"), None for the top level
     reference_variant: Callable[["Dataset"], str | None] | None = None
+    #: sub-folder of references/ ("" for references/ itself) whose scripts read a local file
+    #: themselves, with no service around them: run with the values hook, they can give the
+    #: truth values that plots are validated against (:mod:`vibeplot.core.ask.validate`); its
+    #: ``mistakes/`` holds known-mistake scripts.  None: the stack's references cannot (they
+    #: need a ServiceX, say)
+    truth_references: str | None = None
     #: distributions whose versions go into run records
     packages: tuple[str, ...] = ()
     #: whether scripts may use the network: True, False, or ``dataset -> bool``.  None (the
@@ -137,6 +143,18 @@ class Stack:
 
         path = folder / reference_file(question_id)
         return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def truth_dir(self) -> Path | None:
+        """The folder of references that can give truth values (see :attr:`truth_references`).
+
+        >>> Stack("s", "", "", references_dir=Path("refs"), truth_references="direct").truth_dir()
+        PosixPath('refs/direct')
+        >>> Stack("s", "", "", references_dir=Path("refs")).truth_dir() is None
+        True
+        """
+        if self.references_dir is None or self.truth_references is None:
+            return None
+        return self.references_dir / self.truth_references if self.truth_references else self.references_dir
 
     def needs_network(self, dataset) -> bool:
         """Whether scripts for ``dataset`` get the network (see :attr:`network`)."""

@@ -1,7 +1,10 @@
 """Check a candidate's plots against a reference solution's unbinned values.
 
 A reference script is run once with :mod:`vibeplot.core.sandbox.child.values`, which records
-every array it histograms (:func:`record_reference`).  A candidate run leaves
+every array it histograms (:func:`record_reference`).  Which script gives the truth is data:
+any installed stack's reference that reads a local file itself (the stack's
+``truth_references``), in the order the question registry's ``truth`` prefers
+(:func:`truth_scripts`, :func:`reference_values_for`); core names no stack.  A candidate run leaves
 capture sidecars ``NAME.png.json`` (:mod:`vibeplot.core.sandbox.child.capture`) with the
 edges and contents of every histogram it drew (:func:`load_sidecars`).
 :func:`validate` then fills each reference quantity into *each candidate
@@ -65,12 +68,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from vibeplot.core.files import atomic_write
 
 #: relative part of the tolerance: fraction of the in-range reference entries allowed to differ
 REL_TOL = 1e-4
@@ -270,17 +274,36 @@ def validate(candidate_sidecars: list[dict], reference_values: list[dict],
 
 
 # -- runs -------------------------------------------------------------------------------------
-#: the stack whose references define the truth: pure Python, so the values hook can record them
-REFERENCE_STACK = "uproot_opendata"
-#: dataset formats the reference stack reads directly
+#: dataset formats that truth references read directly (a local ROOT file with flat branches)
 _READABLE = {"flat-ntuple", "nanoaod", "root-file"}
 
 
-def _references_dir():
-    from vibeplot.core import plugins
+def truth_scripts(question_id: str, dataset_format: str = "") -> list[tuple[str, Path]]:
+    """(stack, script) of every installed reference that can give ``question_id``'s truth values.
 
-    stack = plugins.stacks().get(REFERENCE_STACK)
-    return stack.references_dir if stack is not None else None
+    Only references in a stack's truth folder (:meth:`vibeplot.core.stack.Stack.truth_dir`)
+    count: they read a local file themselves, so the values hook records them with no service
+    around.  Order: the question's ``truth`` stacks from the registry first, then every other
+    stack by name; a stack whose ``formats`` exclude ``dataset_format`` is left out.
+
+    >>> [name for name, _ in truth_scripts("adl-1")][:1]      # doctest: +SKIP
+    ['uproot_opendata']
+    """
+    from vibeplot.core import plugins
+    from vibeplot.core.questions import reference_file, registry
+
+    question = registry().get(question_id)
+    installed = plugins.stacks()
+    preferred = [n for n in (question.truth if question else ()) if n in installed]
+    out = []
+    for name in preferred + sorted(n for n in installed if n not in preferred):
+        stack, folder = installed[name], installed[name].truth_dir()
+        if folder is None or (dataset_format and stack.formats and dataset_format not in stack.formats):
+            continue
+        script = folder / reference_file(question_id)
+        if script.is_file():
+            out.append((name, script))
+    return out
 
 
 def recorded_values(script: Path, dataset_location: str) -> list[dict]:
@@ -298,9 +321,7 @@ def recorded_values(script: Path, dataset_location: str) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="vibeplot-ref-") as tmp:
         values = record_reference(script, str(path), Path(tmp))
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp_cache = cache.with_suffix(f".{os.getpid()}.tmp")
-    tmp_cache.write_text(json.dumps(values), encoding="utf-8")
-    tmp_cache.replace(cache)
+    atomic_write(cache, json.dumps(values))
     return values
 
 
@@ -309,25 +330,42 @@ def _readable(dataset_location: str, dataset_format: str) -> bool:
 
 
 def reference_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[dict] | None:
-    """Recorded values of ``question_id``'s reference on a dataset, cached; None when there is none."""
-    folder = _references_dir()
-    from vibeplot.core.questions import reference_file
+    """Recorded values of ``question_id``'s truth reference on a dataset, cached; None when there is none.
 
-    script = folder / reference_file(question_id) if folder else None
-    if not _readable(dataset_location, dataset_format) or script is None or not script.is_file():
+    The first of :func:`truth_scripts` that runs gives them; when every one fails, the first
+    failure is raised.
+    """
+    if not _readable(dataset_location, dataset_format):
         return None
-    return recorded_values(script, dataset_location)
+    first_error = None
+    for _, script in truth_scripts(question_id, dataset_format):
+        try:
+            return recorded_values(script, dataset_location)
+        except RuntimeError as err:  # e.g. ROOT missing for one stack: the next may do
+            first_error = first_error or err
+    if first_error is not None:
+        raise first_error
+    return None
 
 
 def mistake_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[tuple[str, list[dict]]]:
-    """(description, recorded values) of every known mistake of ``question_id`` on a dataset."""
+    """(description, recorded values) of every known mistake of ``question_id`` on a dataset.
+
+    A mistake's script is taken from the ``mistakes/`` folder of the first stack (in
+    :func:`truth_scripts` order) that has it; a mistake no installed stack has is skipped.
+    """
     from vibeplot.core.questions import registry
 
-    question, folder = registry().get(question_id), _references_dir()
-    if question is None or folder is None or not _readable(dataset_location, dataset_format):
+    question = registry().get(question_id)
+    if question is None or not question.mistakes or not _readable(dataset_location, dataset_format):
         return []
-    return [(description, recorded_values(folder / "mistakes" / script, dataset_location))
-            for script, description in question.mistakes if (folder / "mistakes" / script).is_file()]
+    folders = [script.parent / "mistakes" for _, script in truth_scripts(question_id, dataset_format)]
+    out = []
+    for name, description in question.mistakes:
+        script = next((f / name for f in folders if (f / name).is_file()), None)
+        if script is not None:
+            out.append((description, recorded_values(script, dataset_location)))
+    return out
 
 
 def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
@@ -347,7 +385,10 @@ def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
     dataset = manifest.get("dataset") or {}
     reference = reference_values_for(question_id, dataset.get("location", ""), dataset.get("format", ""))
     if reference is None:
-        return Verdict("unverifiable", [f"no reference values for {question_id} on {dataset.get('name')}"])
+        why = ("no installed stack has a reference for it that reads the file directly"
+               if _readable(dataset.get("location", ""), dataset.get("format", ""))
+               else "the dataset is not a local file that references read directly")
+        return Verdict("unverifiable", [f"no reference values for {question_id} on {dataset.get('name')}: {why}"])
     sidecars, changed = [], []
     recorded = manifest.get("plot_records")
     for png in manifest.get("plots", []):

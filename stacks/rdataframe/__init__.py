@@ -13,9 +13,9 @@ from pathlib import Path
 from vibeplot.core import policies as core_policies
 from vibeplot.core.datasets import Dataset
 from vibeplot.core.hookspecs import hookimpl
+from vibeplot.core.servicex.preflight import xaod_preflight
+from vibeplot.core.servicex.runner import dataset_access as servicex_access
 from vibeplot.core.stack import Stack
-from vibeplot.stacks.servicex_awkward import dataset_access as servicex_access
-from vibeplot.stacks.servicex_awkward.preflight import xaod_preflight
 
 from . import runner
 from .explainers import EXPLAINERS
@@ -47,6 +47,7 @@ def make_stack() -> Stack:
         hint_bricks=["servicex_rdf", "funcadl_uproot", "rdataframe"],
         select_bricks=select_bricks,
         reference_variant=lambda ds: "direct" if runner.is_direct(ds) else None,
+        truth_references="direct",  # references/direct/ read the file with RDataFrame, no ServiceX
         policies=[core_policies.no_installs_or_shell, *POLICIES, xaod_preflight],
         explainers=EXPLAINERS,
         runner=runner.run,

@@ -1,11 +1,16 @@
-"""Error explainers for the rdataframe stack: cling and RDataFrame messages → short advice."""
+"""Error explainers for the rdataframe stack: cling and RDataFrame messages → short advice.
+
+After its own rules come the ServiceX advice (:mod:`vibeplot.core.servicex.explainers`)
+and the awkward advice (:mod:`vibeplot.hints.awkward`).
+"""
 
 from __future__ import annotations
 
 import re
 
+from vibeplot.core.servicex.explainers import advise as servicex_advice
 from vibeplot.core.stack import Failure, rule_advice
-from vibeplot.stacks.servicex_awkward.explainers import advise as servicex_advice
+from vibeplot.hints.awkward import advise as awkward_advice
 
 _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"unknown type name '(RVec\w*)'|no type named '(RVec\w*)'"),
@@ -36,7 +41,7 @@ _RULES: list[tuple[re.Pattern, str]] = [
 
 def advise(failure: Failure) -> list[str]:
     advice = rule_advice(_RULES, failure.stderr)
-    return advice + [a for a in servicex_advice(failure) if a not in advice]
+    return advice + [a for a in servicex_advice(failure) + awkward_advice(failure) if a not in advice]
 
 
 EXPLAINERS = [advise]

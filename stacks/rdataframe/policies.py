@@ -12,7 +12,7 @@ import ast
 import re
 
 from vibeplot.core.policies import _calls
-from vibeplot.stacks.servicex_awkward.policies import nfiles_is_one
+from vibeplot.core.servicex.policies import nfiles_is_one
 
 _GUI = re.compile(r"\b(TBrowser|TApplication|gApplication|TGMainFrame|TEveManager)\b")
 

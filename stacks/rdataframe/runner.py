@@ -3,7 +3,8 @@
 Mode: a file given with ``--dataset PATH`` is read directly by RDataFrame
 (no ServiceX).  Every other dataset goes through ServiceX: the local
 ServiceX-compatible backend for local files and OpenData, a real ServiceX for
-rucio DIDs — the same runner as the servicex_awkward stack.
+rucio DIDs — the ServiceX runner every ServiceX stack uses
+(:mod:`vibeplot.core.servicex.runner`).
 
 Before any model is called, :func:`check_dataset` makes sure ROOT imports and
 cling finds the C++ standard headers, so a missing install costs one clear
@@ -20,7 +21,7 @@ from pathlib import Path
 from vibeplot.core.sandbox import run as sandbox
 from vibeplot.core.datasets import Dataset
 from vibeplot.core.errors import ConfigError
-from vibeplot.stacks.servicex_awkward import runner as servicex_runner
+from vibeplot.core.servicex import runner as servicex_runner
 
 _PROBE = """
 import ROOT

@@ -2,7 +2,9 @@
 
 Real users point it at a production ServiceX (ATLAS rucio PHYSLITE datasets,
 their own ``servicex.yaml``).  Local files and OpenData run against vibeplot's
-loopback ServiceX-compatible backend with the unmodified servicex client.
+loopback ServiceX-compatible backend with the unmodified servicex client.  The
+ServiceX side (runner, pre-flight, advice, ``NFiles=1``) is shared with the other
+ServiceX stacks in :mod:`vibeplot.core.servicex`.
 """
 
 from __future__ import annotations
@@ -10,22 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from vibeplot.core import policies as core_policies
-from vibeplot.core.datasets import Dataset
 from vibeplot.core.hookspecs import hookimpl
+from vibeplot.core.servicex import runner
+from vibeplot.core.servicex.preflight import xaod_preflight
 from vibeplot.core.stack import Stack
 
-from . import runner
 from .explainers import EXPLAINERS
 from .policies import POLICIES
-from .preflight import xaod_preflight
 
 HERE = Path(__file__).parent
-
-
-def dataset_access(dataset: Dataset) -> str:
-    if runner.is_rucio(dataset):
-        return f'- ServiceX dataset: `dataset.Rucio("{dataset.location.removeprefix("rucio://")}")`\n'
-    return f'- ServiceX dataset: `dataset.FileList(["{dataset.location}"])`\n'
 
 
 def make_stack() -> Stack:
@@ -45,7 +40,7 @@ def make_stack() -> Stack:
         runner=runner.run,
         network=True,  # the client talks to a ServiceX (the local backend listens on the host)
         check_dataset=runner.check_dataset,
-        dataset_access=dataset_access,
+        dataset_access=runner.dataset_access,
         formats=("physlite", "flat-ntuple", "nanoaod", "root-file"),
         packages=("servicex", "servicex-analysis-utils", "func-adl", "func-adl-uproot",
                   "func-adl-servicex-xaodr25", "awkward", "vector", "hist", "mplhep"),

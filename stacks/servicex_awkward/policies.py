@@ -1,9 +1,10 @@
-"""Static policies of the servicex_awkward stack (on top of the basic ones).
+"""Static policies of the servicex_awkward stack (on top of the basic ones and
+:func:`vibeplot.core.servicex.policies.nfiles_is_one`).
 
 >>> import ast
->>> code = "Sample(Name='x', Dataset=d, Query=q)"
->>> nfiles_is_one(code, ast.parse(code))
-['Every Sample must have NFiles=1 (Sample x has none).']
+>>> code = "files = deliver(spec)"
+>>> reads_with_to_awk(code, ast.parse(code))
+['Read the delivered files with to_awk from servicex_analysis_utils (one awkward array per sample).']
 """
 
 from __future__ import annotations
@@ -11,27 +12,7 @@ from __future__ import annotations
 import ast
 
 from vibeplot.core.policies import _calls
-
-
-def _keyword(call: ast.Call, name: str):
-    return next((k.value for k in call.keywords if k.arg == name), None)
-
-
-def nfiles_is_one(code: str, tree: ast.Module) -> list[str]:
-    """Every ``Sample(...)`` has ``NFiles=1``."""
-    problems = []
-    samples = [c for name, c in _calls(tree) if name.split(".")[-1] == "Sample"]
-    if not samples:
-        return ["Fetch the data with ServiceX: deliver(ServiceXSpec(Sample=[Sample(..., NFiles=1, ...)]))."]
-    for call in samples:
-        nfiles = _keyword(call, "NFiles")
-        label = _keyword(call, "Name")
-        label = label.value if isinstance(label, ast.Constant) else "?"
-        if nfiles is None:
-            problems.append(f"Every Sample must have NFiles=1 (Sample {label} has none).")
-        elif not (isinstance(nfiles, ast.Constant) and nfiles.value == 1):
-            problems.append(f"Use NFiles=1 (Sample {label} asks for {ast.unparse(nfiles)}).")
-    return problems
+from vibeplot.core.servicex.policies import nfiles_is_one
 
 
 def reads_with_to_awk(code: str, tree: ast.Module) -> list[str]:

@@ -11,8 +11,7 @@ from pathlib import Path
 from vibeplot.core import policies
 from vibeplot.core.hookspecs import hookimpl
 from vibeplot.core.stack import Stack
-
-from .explainers import EXPLAINERS
+from vibeplot.hints.awkward import advise as awkward_advice
 
 HERE = Path(__file__).parent
 
@@ -24,7 +23,8 @@ def make_stack() -> Stack:
         description="uproot reads local/OpenData ROOT files; awkward + vector + hist + mplhep",
         hint_bricks=["uproot", "awkward", "vector", "hist_mplhep"],
         policies=list(policies.BASIC),
-        explainers=EXPLAINERS,
+        explainers=[awkward_advice],
+        truth_references="",  # every reference reads the file itself
         formats=("flat-ntuple", "nanoaod", "root-file"),
         packages=("uproot", "awkward", "vector", "hist", "mplhep", "matplotlib", "numpy"),
     )

@@ -1,5 +1,10 @@
 """Run a ServiceX script: against the local backend, or a real ServiceX for rucio datasets.
 
+Shared by every stack whose scripts fetch data through ServiceX (servicex_awkward,
+rdataframe when it does not read a local file directly): :func:`run` (a stack's
+``runner``), :func:`check_dataset`, and :func:`dataset_access` (the dataset
+section's lines on how a script names the dataset to ServiceX).
+
 * Local files and OpenData URLs (``dataset.FileList``): a loopback
   ServiceX-compatible backend (:mod:`vibeplot.core.servicex.local`) is started for the
   attempt, its ``servicex.yaml`` is written into the attempt directory (the
@@ -13,7 +18,7 @@
   from the current directory upward or in ``$HOME``, as the servicex client
   itself searches.  That file is bound read-only into the script's empty home
   (isolated) or linked there (not isolated), never copied into a run directory;
-  it is the only credential that reaches generated code, and only in this stack.
+  it is the only credential that reaches generated code, and only in ServiceX stacks.
   ``BEARER_TOKEN_FILE`` passes through too when set (and its file, read-only).
 """
 
@@ -33,6 +38,18 @@ def is_rucio(dataset: Dataset) -> bool:
     return dataset.location.startswith("rucio://") or (
         ":" in dataset.location and not dataset.location.startswith(("/", "http", "root:", "file:"))
     )
+
+
+def dataset_access(dataset: Dataset) -> str:
+    """How a ServiceX script names ``dataset`` (a line of the prompt's dataset section).
+
+    >>> from vibeplot.core.datasets import Dataset
+    >>> print(dataset_access(Dataset("x", "x", "/data/f.root", "root-file")), end="")
+    - ServiceX dataset: `dataset.FileList(["/data/f.root"])`
+    """
+    if is_rucio(dataset):
+        return f'- ServiceX dataset: `dataset.Rucio("{dataset.location.removeprefix("rucio://")}")`\n'
+    return f'- ServiceX dataset: `dataset.FileList(["{dataset.location}"])`\n'
 
 
 def user_servicex_config() -> Path | None:

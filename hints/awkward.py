@@ -1,4 +1,13 @@
-"""Error explainers for the uproot_opendata stack: a failure in, short advice out."""
+"""Error advice for scripts written with the ``awkward`` brick (awkward, vector, hist).
+
+The explainer that goes with :file:`awkward.md`: a failure in, short advice out.
+Every stack whose scripts use awkward arrays lists :func:`advise` among its
+explainers (uproot_opendata, servicex_awkward, and rdataframe after its own rules).
+
+>>> from vibeplot.core.stack import Failure
+>>> advise(Failure(code="", stdout="", stderr="KeyInFileError: not found: 'Jet_ptt'", returncode=1))
+["Branch or tree 'Jet_ptt' is not in the file: use only the names listed in the dataset section."]
+"""
 
 from __future__ import annotations
 

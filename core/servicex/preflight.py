@@ -3,9 +3,14 @@
 A misspelt method in a FuncADL xAOD query is only logged by func_adl and the
 query is still sent; ServiceX then fails minutes later.  The pre-flight runs
 the script once in the sandbox with ``servicex.deliver`` replaced (see
-:mod:`.preflight_hook`): the query is built and translated to C++ offline
+:mod:`.preflight_child`, which runs inside the sandboxed script): the query is built and translated to C++ offline
 (``servicex_local``'s xAOD code generator, well under a second), and every
 unknown method or collection becomes a policy error fed back to the model.
+
+:func:`xaod_preflight` is a policy; every stack that sends xAOD queries lists it.
+
+>>> xaod_preflight("print('no xAOD query here')", None)
+[]
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ def xaod_preflight(code: str, tree: ast.Module, *, timeout: float = 120.0) -> li
         sandbox.run_script(
             script, workdir=work, limits=sandbox.Limits(timeout=timeout),
             extra_env={"VIBEPLOT_PREFLIGHT_REPORT": str(report)},
-            hooks=["vibeplot.stacks.servicex_awkward.preflight_hook"],
+            hooks=["vibeplot.core.servicex.preflight_child"],
         )
         data = sandbox.read_safely(report, 2**20)  # written by the hook, so also by the script: no links
         if data is None:

@@ -1,7 +1,8 @@
-"""Sandbox hook for the pre-flight dry run of ServiceX scripts.
+"""Sandbox hook for the pre-flight dry run of ServiceX scripts (:mod:`.preflight`).
 
-Imported before the generated script when ``VIBEPLOT_PREFLIGHT_REPORT`` is
-set: it records func_adl's "Method X not found" warnings, replaces
+It runs inside the sandboxed script, like :mod:`vibeplot.core.sandbox.child`, and
+imports nothing else of vibeplot.  Imported before the generated script when
+``VIBEPLOT_PREFLIGHT_REPORT`` is set: it records func_adl's "Method X not found" warnings, replaces
 ``servicex.deliver`` with a stand-in that translates each ATLAS xAOD FuncADL
 query to C++ offline (the code generator ServiceX would run), writes what it
 found to the report file as JSON, and stops the script before anything is
