@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 import sys
 import threading
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from vibeplot.core import config
 from vibeplot.core.datasets import Candidate, Dataset, ResolveContext
+from vibeplot.core.files import atomic_write
 from vibeplot.core.hookspecs import hookimpl
 
 NAME = "adl-sample"
@@ -109,19 +109,16 @@ def _file_lock(path: Path):
 def _generate(path: Path, n_events: int) -> None:
     from vibeplot.datasets.sample import generate_sample
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    rec_tmp = path.with_name(f".{path.name}.json.{os.getpid()}.tmp")
-    try:
+    record = {}
+
+    def write(tmp: Path) -> None:
         generate_sample(tmp, n_events=n_events, seed=SEED)
-        record = {"file": path.name, "size": tmp.stat().st_size, "sha256": _sha256(tmp), "events": n_events,
-                  "seed": SEED, "generator_version": GENERATOR_VERSION}
-        tmp.chmod(0o444)  # a small guard against accidental writes
-        rec_tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)  # atomic: concurrent runs never see half a file
-        os.replace(rec_tmp, record_path(path))
-    finally:
-        tmp.unlink(missing_ok=True)
-        rec_tmp.unlink(missing_ok=True)
+        record.update({"file": path.name, "size": tmp.stat().st_size, "sha256": _sha256(tmp), "events": n_events,
+                       "seed": SEED, "generator_version": GENERATOR_VERSION})
+
+    # atomic: concurrent runs never see half a file; read-only, a small guard against accidental writes
+    atomic_write(path, write, mode=0o444)
+    atomic_write(record_path(path), json.dumps(record, indent=2) + "\n")
 
 
 def ensure_sample(n_events: int = DEFAULT_EVENTS) -> Path:

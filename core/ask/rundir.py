@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import hashlib
 from pathlib import Path
 
+from vibeplot.core.files import atomic_write
 from vibeplot.core.sandbox.run import read_safely
 
 
@@ -119,6 +119,4 @@ class RunRecord:
 
 def save_manifest(run_dir: Path, manifest: dict) -> None:
     """Write ``run.json`` atomically (a crash never leaves half a manifest)."""
-    tmp = Path(run_dir) / ".run.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, Path(run_dir) / "run.json")
+    atomic_write(Path(run_dir) / "run.json", json.dumps(manifest, indent=2, default=str) + "\n")

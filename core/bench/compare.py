@@ -17,7 +17,7 @@ Execution (:func:`run_compare`):
   figures for the provider's reported token usage; a model without a known price
   cannot be budgeted and is refused up front;
 * every finished trial is written at once as its own one-row Parquet file
-  ``OUT/results/<cell key>.parquet`` (temporary file + rename, never half written),
+  ``OUT/results/<cell key>.parquet`` (:func:`~vibeplot.core.files.atomic_write`, never half written),
   so an interrupted compare loses nothing, and ``resume`` runs only the missing cells;
   a results file that is damaged anyway (truncated, not Parquet, a verdict outside
   :data:`VERDICTS`, another cell's row: :func:`read_row`) is reported by name, its cell
@@ -53,6 +53,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vibeplot.core import config
+from vibeplot.core.files import atomic_write
 from vibeplot.core.errors import BudgetExceeded, ConfigError, ModelCallError, VibeplotError
 from vibeplot.core.ask.llm import DEFAULT_TIMEOUT, REFERENCE_MODEL
 
@@ -345,11 +346,8 @@ def write_row(out: Path, cell: Cell, row: dict) -> Path:
     """Write one trial's row atomically as ``OUT/results/<key>.parquet``."""
     results = Path(out) / "results"
     results.mkdir(parents=True, exist_ok=True)
-    target = results / f"{cell.key}.parquet"
-    tmp = results / f".{cell.key}.{os.getpid()}.{threading.get_ident()}.tmp"  # dot files are not read
-    pq.write_table(pa.Table.from_pylist([row], schema=SCHEMA), tmp)
-    os.replace(tmp, target)
-    return target
+    table = pa.Table.from_pylist([row], schema=SCHEMA)
+    return atomic_write(results / f"{cell.key}.parquet", lambda tmp: pq.write_table(table, tmp))
 
 
 def read_row(path: Path) -> dict:
@@ -449,9 +447,7 @@ def _write_spec(opts: CompareOptions) -> None:
             old = {}
         spec = {k: (sorted(set(old.get(k, [])) | set(v), key=(old.get(k, []) + list(v)).index)
                     if isinstance(v, list) else v) for k, v in spec.items()}
-    tmp = out / ".compare.json.tmp"
-    tmp.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(spec, indent=2) + "\n")
 
 
 def prepare_references(opts: CompareOptions) -> None:
