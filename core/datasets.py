@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from vibeplot.core.errors import DatasetError
+from vibeplot.core.questions import normalise_with
 
 
 @dataclass
@@ -137,8 +138,8 @@ _PHRASE_SYNONYMS = [
     (r"μ", "mu"),
     (r"ℓ", "l"),
     (r"ν", "nu"),
+    (r"\b(?:the|a|an)\b", " "),  # articles
 ]
-_FILLER = re.compile(r"\b(?:the|a|an)\b")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -153,13 +154,7 @@ def normalise_phrase(text: str) -> str:
     >>> normalise_phrase("top pair lepton+jets")
     'ttbar semileptonic'
     """
-    out = text.lower()
-    for pattern, replacement in _PHRASE_SYNONYMS:
-        out = re.sub(pattern, replacement, out)
-    out = _FILLER.sub(" ", out)
-    out = re.sub(r"[^\w+<>=.|']+", " ", out)
-    out = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", out)
-    return " ".join(out.split())
+    return normalise_with(text, _PHRASE_SYNONYMS, keep="+<>=.|'")
 
 
 def _tokens_equal(a: str, b: str) -> bool:
@@ -238,6 +233,60 @@ def resolve(phrase: str, context: ResolveContext) -> Resolution:
 
 def resolve_one(phrase: str, context: ResolveContext) -> Dataset:
     return resolve(phrase, context).dataset
+
+
+#: how an ambiguous phrase is settled: ``choose(phrase, candidates) -> Candidate``
+#: (the CLI asks on a TTY); None takes the best-scoring candidate
+Chooser = Callable[[str, list[Candidate]], Candidate]
+NONINTERACTIVE_WHY = "ambiguous; took the best match (non-interactive)"
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    print(f"Warning: {message}", file=sys.stderr)
+
+
+def settle(phrase: str, context: ResolveContext, source: str, choose: Chooser | None = None,
+           warn: Callable[[str], None] | None = None) -> Resolution:
+    """:func:`resolve`, with an ambiguous phrase settled by ``choose``, else by taking the best
+    candidate with a ``warn``-ing; the resolution's ``why`` starts with ``source`` (how the phrase
+    was given)."""
+    try:
+        found = resolve(phrase, context)
+    except AmbiguousDataset as err:
+        options = err.candidates
+        if choose is not None:
+            picked = choose(phrase, options)
+            why = f"{source}: ambiguous; chosen interactively"
+        else:
+            picked = options[0]
+            why = f"{source}: {NONINTERACTIVE_WHY}"
+            (warn or _warn)(f"dataset phrase {phrase!r} is ambiguous; using {picked.dataset.name}. Alternatives: "
+                            + ", ".join(c.dataset.name for c in options[1:]) + " (name one with --dataset)")
+        return Resolution(picked.dataset, phrase, picked.score, why, [c for c in options if c is not picked])
+    return Resolution(found.dataset, phrase, found.score, f"{source}: {found.why}", found.alternatives)
+
+
+def pick(given: str | None, named: str | None, benchmark, context: ResolveContext,
+         choose: Chooser | None = None, warn: Callable[[str], None] | None = None) -> Resolution:
+    """The dataset of a question, and how it was chosen (``Resolution.as_dict()`` goes into run.json).
+
+    Precedence: ``given`` (``--dataset``: a local file, else a phrase) > ``named``, the dataset
+    phrase found in the question (:func:`find_phrase`) > ``benchmark``, the benchmark question
+    asked (its registered dataset) > the embedded sample.  Ambiguous phrases: :func:`settle`.
+    """
+    from vibeplot.core import config
+
+    if given and Path(given).expanduser().exists():
+        return Resolution(from_path(given), given, 1.0, "a local file given with --dataset")
+    if given:
+        return settle(given, context, f"--dataset {given!r}", choose, warn)
+    if named:
+        return settle(named, context, "named in the question", choose, warn)
+    if benchmark is not None and benchmark.dataset:
+        return settle(benchmark.dataset, context, f"benchmark question {benchmark.id}'s dataset", choose, warn)
+    return settle(config.DEFAULT_DATASET_PHRASE, context, "no dataset named: the default sample", choose, warn)
 
 
 def known_phrases() -> list[str]:

@@ -106,16 +106,40 @@ _SYNONYMS = [
     (r"\b(the|a|an|please|can you|could you)\b", " "),
 ]
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+#: a dot that is not between two digits: the end of a sentence, not a decimal point
+_SENTENCE_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
+
+
+@functools.cache
+def _unkept(keep: str) -> re.Pattern:
+    return re.compile(rf"[^\w{keep}]+")
+
+
+def normalise_with(text: str, synonyms, keep: str) -> str:
+    """The steps every text normaliser shares, around its own synonym table: lower case, the
+    ``(pattern, replacement)`` substitutions of ``synonyms`` in order, every run of characters
+    that is neither a word character nor in ``keep`` (the inside of a regex character class)
+    becomes a space, so does a sentence dot (never a decimal point), whitespace collapsed.
+    :func:`normalise` (questions) and :func:`vibeplot.core.datasets.normalise_phrase` use it.
+
+    >>> normalise_with("Plot the MET, for pT > 40.5 GeV.", [(r"\\bplot\\b", " ")], keep="<>=.")
+    'the met for pt > 40.5 gev'
+    """
+    out = text.lower()
+    for pattern, replacement in synonyms:
+        out = re.sub(pattern, replacement, out)
+    out = _unkept(keep).sub(" ", out)
+    out = _SENTENCE_DOT.sub(" ", out)
+    return " ".join(out.split())
 
 
 def normalise(text: str) -> str:
-    """Lower case, unify physics synonyms (MET, pT, ...), drop punctuation."""
-    out = text.lower()
-    for pattern, replacement in _SYNONYMS:
-        out = re.sub(pattern, replacement, out)
-    out = re.sub(r"[^\w<>=.|+-]+", " ", out)
-    out = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", out)  # sentence dots, not decimal points
-    return " ".join(out.split())
+    """Lower case, unify physics synonyms (MET, pT, ...), drop punctuation.
+
+    >>> normalise("Plot the missing transverse energy of events with pT > 40.")
+    'met of events with pt > 40'
+    """
+    return normalise_with(text, _SYNONYMS, keep="<>=.|+-")
 
 
 def match(text: str) -> Question | None:
