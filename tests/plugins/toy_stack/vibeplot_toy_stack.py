@@ -1,15 +1,29 @@
-"""A third-party stack as small as it gets: numpy + matplotlib only, one hint brick of vibeplot's."""
+"""A third-party stack as small as it gets: numpy + matplotlib (uproot only reads the file), one
+hint brick of vibeplot's, two reference solutions (``references/``, named after question ids).
+
+It passes vibeplot's stack contract (``tests/test_toy_stack_contract.py``)::
+
+    from vibeplot.testing import check_stack
+    check_stack("toy")
+"""
+
+from pathlib import Path
 
 from vibeplot.core import policies
 from vibeplot.core.hookspecs import hookimpl
 from vibeplot.core.stack import Stack
 
-PROMPT = """You write a Python script with numpy and matplotlib only.
+PROMPT = """You write a Python script with numpy and matplotlib only; read ROOT files with
+uproot, as numpy arrays (`library="np"`).
 Save the plot with savefig. If the request is not a plot request, reply `DECLINE: <reason>`."""
 
 
 def _advice(failure):
     return ["toy advice: numpy only"] if "ModuleNotFoundError" in failure.stderr else []
+
+
+# failures the explainer is written for (stderr texts): the stack contract checks it advises on them
+_advice.examples = ["Traceback (most recent call last):\nModuleNotFoundError: No module named 'awkward'"]
 
 
 @hookimpl
@@ -21,6 +35,7 @@ def register_stacks(register):
         hint_bricks=["hist_mplhep"],
         policies=list(policies.BASIC),
         explainers=[_advice],
+        references_dir=Path(__file__).parent / "references",
         formats=("flat-ntuple", "root-file"),
     ))
 
