@@ -8,8 +8,8 @@ without ``__init__.py`` (``references/``, ``_startup/``) hold scripts, not modul
 Imports: ``import a.b`` and ``from a.b import c`` anywhere in a module, relative ones
 resolved; ``from a import b`` names the module ``a.b`` when that is a module, else ``a``.
 An import is *deferred* when it sits inside a function body, or under ``if TYPE_CHECKING:``:
-it does not run when the module is imported.  Module names given as strings (sandbox hooks
-such as ``hooks=["vibeplot.core.sandbox.child.values"]``) are imports too: every string
+it does not run when the module is imported.  Module names given as strings (sandbox start-up modules
+such as ``startup=["vibeplot.core.sandbox.child.values"]``) are imports too: every string
 constant that starts with ``vibeplot.`` and names a module is counted, as deferred.
 
 Rules:

@@ -246,7 +246,7 @@ def test_values_hook_sources(tmp_path):
         plt.savefig("p.png")
     """))
     out = tmp_path / "values.json"
-    result = run_script(script, workdir=tmp_path, hooks=["vibeplot.core.sandbox.child.values"],
+    result = run_script(script, workdir=tmp_path, startup=["vibeplot.core.sandbox.child.values"],
                         extra_env={"VIBEPLOT_RECORD_VALUES": str(out)})
     assert result.ok, result.stderr
     recs = json.loads(out.read_text())

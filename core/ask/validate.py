@@ -80,7 +80,7 @@ from vibeplot.core.files import atomic_write
 REL_TOL = 1e-4
 #: tolerance for matches whose transformation parameter is estimated (a shift)
 SHIFT_REL_TOL = 0.02
-HOOKS = ["vibeplot.core.sandbox.child.capture", "vibeplot.core.sandbox.child.values"]
+STARTUP = ["vibeplot.core.sandbox.child.capture", "vibeplot.core.sandbox.child.values"]
 PLACEHOLDER = "{{dataset}}"
 
 
@@ -129,7 +129,7 @@ def record_reference(script: Path | str, dataset: str, workdir: Path | None = No
     path.write_text(text, encoding="utf-8")
     out = workdir / "reference-values.json"
     local = Path(dataset) if "://" not in dataset and Path(dataset).exists() else None
-    result = run_script(path, workdir=workdir, hooks=HOOKS, extra_env={"VIBEPLOT_RECORD_VALUES": str(out)},
+    result = run_script(path, workdir=workdir, startup=STARTUP, extra_env={"VIBEPLOT_RECORD_VALUES": str(out)},
                         grant=Grant(read_only=(local,) if local else ()), **run_kwargs)
     if result.returncode != 0 or not out.exists():
         raise RuntimeError(f"reference {script} failed ({result.describe()}): {result.stderr[-2000:]}")

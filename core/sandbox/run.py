@@ -63,16 +63,16 @@ ALLOWED_ENV = {
 }
 #: Never passed on, even when allow-listed or given as extra variables by accident.
 _SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.I)
-#: the hooks' channel to vibeplot: an inherited pipe, named by this variable (see hook_channel)
+#: the start-up modules' channel to vibeplot: an inherited pipe, named by this variable (see child/channel)
 CAPTURE_FD_ENV = "VIBEPLOT_CAPTURE_FD"
-#: where a reference run's recorded values go (see values_hook); vibeplot writes that file
+#: where a reference run's recorded values go (see child/values); vibeplot writes that file
 VALUES_ENV = "VIBEPLOT_RECORD_VALUES"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-#: most bytes of hook records accepted from one run (recorded values of a reference run are large)
+#: most bytes of start-up module records accepted from one run (recorded values of a reference run are large)
 _CAPTURE_CAP = 256 * 2**20
 
-#: hooks every sandboxed script gets unless a caller names others: histogram sidecars
-DEFAULT_HOOKS = ("vibeplot.core.sandbox.child.capture",)
+#: start-up modules every sandboxed script gets unless a caller names others: histogram capture
+DEFAULT_STARTUP = ("vibeplot.core.sandbox.child.capture",)
 
 
 @dataclass
@@ -144,12 +144,12 @@ def sandbox_home() -> Path:
 
 
 def build_env(extra: dict[str, str] | None = None, *, allow_secrets: set[str] = frozenset(),
-              hooks: list[str] = (), home: str | None = None) -> dict[str, str]:
+              startup: list[str] = (), home: str | None = None) -> dict[str, str]:
     """The child's environment: allow-listed variables, never credentials.
 
     ``allow_secrets`` names variables from ``extra`` that may look like
     credentials but must pass (a stack's own, e.g. a ServiceX token file).
-    ``hooks`` are modules imported before the script starts (see
+    ``startup`` names modules imported before the script starts (see
     ``core/sandbox/child/_startup/sitecustomize.py``).  ``home``: the script's ``HOME``
     (default: :func:`sandbox_home`).
     """
@@ -172,9 +172,9 @@ def build_env(extra: dict[str, str] | None = None, *, allow_secrets: set[str] = 
         if _SECRET.search(key) and key not in allow_secrets:
             continue
         env[key] = value
-    if hooks:
+    if startup:
         env["PYTHONPATH"] = str(Path(__file__).parent / "child" / "_startup")
-        env["VIBEPLOT_HOOKS"] = ",".join(hooks)
+        env["VIBEPLOT_STARTUP"] = ",".join(startup)
     return env
 
 
@@ -279,7 +279,7 @@ class _Capped(threading.Thread):
 
 
 class _Records(threading.Thread):
-    """Reads the hooks' records (JSON lines) from the capture pipe: histograms drawn
+    """Reads the start-up modules' records (JSON lines) from the capture pipe: histograms drawn
     (``{"image", "axes"}``) and recorded values (``{"values": [...]}``)."""
 
     def __init__(self, fd: int):
@@ -345,7 +345,7 @@ _granted: contextvars.ContextVar[Grant] = contextvars.ContextVar("vibeplot_grant
 
 @contextlib.contextmanager
 def recording_values(path: Path):
-    """Within this block, scripts run with the default hooks also record the values they
+    """Within this block, scripts run with the default start-up modules also record the values they
     histogram into ``path`` (:mod:`vibeplot.core.sandbox.child.values`); used for reference runs,
     whatever runner a stack has."""
     token = _recording.set(Path(path).resolve())
@@ -391,7 +391,7 @@ def run_script(
     limits: Limits | None = None,
     extra_env: dict[str, str] | None = None,
     allow_secrets: set[str] = frozenset(),
-    hooks: list[str] | None = None,
+    startup: list[str] | None = None,
     python: str = sys.executable,
     poll_seconds: float = 0.1,
     grant: Grant | None = None,
@@ -405,14 +405,14 @@ def run_script(
     workdir = Path(workdir).resolve()
     grant = _granted.get().merge(grant or Grant())
     chosen = isolation.choose(isolation.mode(limits.isolation))
-    if hooks is None and (values_path := _recording.get()) is not None:
-        hooks = [*DEFAULT_HOOKS, "vibeplot.core.sandbox.child.values"]
+    if startup is None and (values_path := _recording.get()) is not None:
+        startup = [*DEFAULT_STARTUP, "vibeplot.core.sandbox.child.values"]
         extra_env = {**(extra_env or {}), VALUES_ENV: str(values_path)}
-    hooks = DEFAULT_HOOKS if hooks is None else hooks
+    startup = DEFAULT_STARTUP if startup is None else startup
     argv = [python, str(Path(script).resolve())]
-    if chosen.available:  # the CPU cap is set inside, before the script starts (-S: no start-up hooks)
+    if chosen.available:  # the CPU cap is set inside, before the script starts (-S: no start-up modules)
         argv = [python, "-S", "-c", _SET_CPU_LIMIT, str(limits.cpu_seconds), *argv]
-        env = build_env(extra_env, allow_secrets=allow_secrets, hooks=hooks, home=isolation.SANDBOX_HOME)
+        env = build_env(extra_env, allow_secrets=allow_secrets, startup=startup, home=isolation.SANDBOX_HOME)
         argv = isolation.bwrap_argv(argv, workdir=workdir, grant=grant, tmp_mb=limits.memory_mb,
                                     mpl_files=_mpl_font_cache(python))
     else:
@@ -422,7 +422,7 @@ def run_script(
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(home / name)
             os.symlink(Path(source).expanduser().resolve(), home / name)
-        env = build_env(extra_env, allow_secrets=allow_secrets, hooks=hooks)
+        env = build_env(extra_env, allow_secrets=allow_secrets, startup=startup)
     before = {p: _stamp(p) for p in _files(workdir, ".png")}
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()

@@ -38,7 +38,7 @@ def xaod_preflight(code: str, tree: ast.Module, *, timeout: float = 120.0) -> li
         sandbox.run_script(
             script, workdir=work, limits=sandbox.Limits(timeout=timeout),
             extra_env={"VIBEPLOT_PREFLIGHT_REPORT": str(report)},
-            hooks=["vibeplot.core.servicex.preflight_child"],
+            startup=["vibeplot.core.servicex.preflight_child"],
         )
         data = sandbox.read_safely(report, 2**20)  # written by the hook, so also by the script: no links
         if data is None:

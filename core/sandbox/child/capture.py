@@ -1,6 +1,6 @@
-"""Sandbox hook: every saved matplotlib figure gets a JSON sidecar of the histograms drawn in it.
+"""Start-up module (sandbox): every saved matplotlib figure gets a JSON sidecar of the histograms drawn in it.
 
-Imported before the generated script (see :mod:`vibeplot.core.sandbox.run`, hooks).
+Imported before the generated script (a start-up module, see :mod:`vibeplot.core.sandbox.run`).
 It never edits the script: once ``matplotlib.figure`` is imported, it wraps
 ``Figure.savefig`` so that after ``name.png`` is written, ``name.png.json``
 records, per axes, every histogram-like artist:
@@ -18,7 +18,7 @@ script has ended, so a script cannot forge the record by editing files.  For ROO
 when the script uses canvases): every 1-D ``TH1`` on the canvas or its pads,
 also inside a ``THStack``, with edges, contents, variances and titles.
 Validation (comparing against reference values) reads these files.  Neither
-matplotlib nor ROOT is imported by the hook itself, so scripts that do not plot
+matplotlib nor ROOT is imported by this module itself, so scripts that do not plot
 pay nothing.
 """
 

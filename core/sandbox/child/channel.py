@@ -1,8 +1,8 @@
-"""The sandbox hooks' pipe to vibeplot: what they record cannot be forged by editing files.
+"""The start-up modules' pipe to vibeplot: what they record cannot be forged by editing files.
 
 vibeplot's runner (:func:`vibeplot.core.sandbox.run_script`) gives the script the write end
 of a pipe and names it in ``VIBEPLOT_CAPTURE_FD``.  This module takes it from the
-environment when the first hook imports it, before the generated code starts, and makes it
+environment when the first start-up module imports it, before the generated code starts, and makes it
 non-inheritable, so the script's own subprocesses do not get it.  Each :func:`send` is one
 JSON line; vibeplot writes the files (``NAME.png.json``, recorded values) itself.
 

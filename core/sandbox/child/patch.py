@@ -1,6 +1,6 @@
 """Patch a module right after it is imported, without importing it early.
 
-Used by the sandbox start-up hooks (:mod:`.capture_hook`, :mod:`.values_hook`)
+Used by the sandbox's start-up modules (:mod:`.capture`, :mod:`.values`)
 so that scripts which never import matplotlib, hist or ROOT pay nothing.
 
 >>> after_import("json", lambda module: None)   # already imported: patched at once
@@ -45,7 +45,7 @@ _pending: dict[str, _AfterImport] = {}  # one finder per module name, however ma
 def _safely(patch: Callable, module, name: str) -> None:
     try:
         patch(module)
-    except Exception as err:  # a hook must never break the user's script
+    except Exception as err:  # a patch must never break the user's script
         print(f"vibeplot: could not patch {name}: {err}", file=sys.stderr)
 
 

@@ -1,4 +1,4 @@
-"""Sandbox hook: record the unbinned values a script histograms (for validation references).
+"""Start-up module (sandbox): record the unbinned values a script histograms (for validation references).
 
 Active only when ``VIBEPLOT_RECORD_VALUES=path`` is set; then, without editing
 the script, it wraps (each right after its module is imported):
@@ -21,7 +21,7 @@ At interpreter exit it writes ``path`` as a JSON list of records::
 
 :mod:`vibeplot.core.ask.validate` fills these values into a candidate's bins.
 
->>> run_script(script, workdir=d, hooks=["vibeplot.core.sandbox.child.capture", "vibeplot.core.sandbox.child.values"],
+>>> run_script(script, workdir=d, startup=["vibeplot.core.sandbox.child.capture", "vibeplot.core.sandbox.child.values"],
 ...            extra_env={"VIBEPLOT_RECORD_VALUES": str(d / "values.json")})  # doctest: +SKIP
 """
 
@@ -224,7 +224,7 @@ def _patch_root(root) -> None:
 
 def _write(path: str) -> None:
     try:
-        if send({"values": _records}):  # vibeplot writes ``path`` itself (see hook_channel)
+        if send({"values": _records}):  # vibeplot writes ``path`` itself (see .channel)
             return
         with open(path, "w", encoding="utf-8") as out:
             json.dump(_records, out)
