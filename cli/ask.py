@@ -21,7 +21,7 @@ def _interactive_chooser():
 
 @click.command()
 @click.argument("question", nargs=-1, required=True)
-@click.option("--stack", "-s", default=None, help=f"Analysis stack (see `vibeplot stacks`). [default: {config.DEFAULT_STACK}]")
+@click.option("--stack", "-s", default=None, help=f"Analysis stack (see `vibeplot stacks`). [default: uproot_opendata]")
 @click.option("--model", "-m", default=None,
               help="litellm model string (openai/gpt-5-mini, anthropic/..., ollama/...), or `reference` "
                    "for the curated offline solutions. Default: $VIBEPLOT_MODEL or the config file.")
@@ -51,6 +51,7 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
     Example:
       vibeplot ask --model reference "Plot the missing transverse energy of all events"
     """
+    from vibeplot.core import plugins
     from vibeplot.core.ask import llm
     from vibeplot.core.errors import ConfigError, EXIT_NO_PLOT
     from vibeplot.core.ask.loop import AskOptions
@@ -70,7 +71,7 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
         )
     opts = AskOptions(
         question=llm.clean_text(" ".join(question)),  # an undecodable argv byte: its backslash escape
-        stack=config.setting("stack", stack, config.DEFAULT_STACK),
+        stack=plugins.stack_setting(stack),
         model=model,
         api_base=config.setting("api_base", api_base),
         api_key=llm.key_setting(api_key),

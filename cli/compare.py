@@ -17,7 +17,7 @@ def _split(value: str) -> list[str]:
 @click.option("--questions", "-q", default="adl", show_default=True,
               help="Question ids and/or sets, comma-separated (adl, extra, all; see `vibeplot questions list`).")
 @click.option("--stacks", "-s", default=None,
-              help=f"Stacks, comma-separated. Default: $VIBEPLOT_STACK, the config file, or {config.DEFAULT_STACK}.")
+              help=f"Stacks, comma-separated. Default: $VIBEPLOT_STACK, the config file, or the default stack (uproot_opendata).")
 @click.option("--models", "-m", default="", help="litellm model strings, comma-separated. `reference` is "
               "always added as a baseline (one trial per stack and question) unless --no-baseline.")
 @click.option("--trials", "-t", type=click.IntRange(1), default=1, show_default=True, help="Trials per cell.")
@@ -57,6 +57,7 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
     """
     from rich.live import Live
 
+    from vibeplot.core import plugins
     from vibeplot.core.bench import compare as core
 
     from vibeplot.core.ask import llm
@@ -72,7 +73,7 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
     except KeyError as err:
         raise ConfigError(err.args[0]) from None
     opts = core.CompareOptions(
-        questions=chosen, stacks=_split(config.setting("stack", stacks, config.DEFAULT_STACK)), models=_split(models),
+        questions=chosen, stacks=_split(plugins.stack_setting(stacks)), models=_split(models),
         trials=trials, jobs=jobs, out=out,
         max_iterations=int(config.setting("max_iterations", max_iterations, config.DEFAULT_MAX_ITERATIONS)),
         max_cost=max_cost, resume=resume, api_base=config.setting("api_base", api_base), executor=executor,

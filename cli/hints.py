@@ -14,7 +14,7 @@ def hints():
 
 @hints.command("show")
 @click.option("--stack", "-s", default=None,
-              help=f"Analysis stack. Default: $VIBEPLOT_STACK, the config file, or {config.DEFAULT_STACK}.")
+              help=f"Analysis stack. Default: $VIBEPLOT_STACK, the config file, or the default stack (uproot_opendata).")
 @click.option("--dataset", "-d", default=None, help="A local ROOT file or dataset phrase (default: the embedded sample).")
 @click.argument("question", nargs=-1)
 def show(stack, dataset, question):
@@ -24,7 +24,7 @@ def show(stack, dataset, question):
     from vibeplot.core.ask.loop import AskOptions, choose_dataset
 
     text = " ".join(question) or "Plot the missing transverse energy of all events."
-    stack = config.setting("stack", stack, config.DEFAULT_STACK)
+    stack = plugins.stack_setting(stack)
     st = plugins.get_stack(stack)
     ds, _ = choose_dataset(AskOptions(question=text, stack=stack, dataset=dataset), st)
     click.echo(prompt.first_prompt(st, ds, text).text, nl=False)

@@ -5,7 +5,7 @@ Precedence for every setting, in every command: command-line option, then enviro
 variable ``VIBEPLOT_<NAME>``, then the config file, then the built-in default; every
 command resolves it with :func:`setting`.
 
->>> setting("stack", "rdataframe", DEFAULT_STACK)   # an option given on the command line wins
+>>> setting("stack", "rdataframe", "uproot_opendata")   # an option given on the command line wins
 'rdataframe'
 
 * config file: ``$VIBEPLOT_CONFIG`` or ``<user config dir>/vibeplot/config.toml``::
@@ -31,8 +31,6 @@ import platformdirs
 
 from vibeplot.core.errors import ConfigError
 
-#: ``--stack`` (setting ``stack``)
-DEFAULT_STACK = "uproot_opendata"
 #: ``--max-iterations``: attempts before giving up (setting ``max_iterations``)
 DEFAULT_MAX_ITERATIONS = 3
 #: ``vibeplot ask --out``: where run directories go (setting ``out``)

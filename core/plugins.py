@@ -64,8 +64,27 @@ def stacks() -> dict:
     return found
 
 
-def get_stack(name: str):
+def default_stack() -> str:
+    """The stack used when none is chosen: the one registered with ``default=True`` (first by
+    name if several claim it), else the first registered stack by name."""
     known = stacks()
+    if not known:
+        raise ConfigError("no stack is installed", hint="reinstall vibeplot (pip install vibeplot)")
+    marked = sorted(name for name, stack in known.items() if getattr(stack, "default", False))
+    return (marked or sorted(known))[0]
+
+
+def stack_setting(cli_value: str | None = None) -> str:
+    """``--stack``, else ``VIBEPLOT_STACK``, else ``stack`` in the config file, else :func:`default_stack`."""
+    from vibeplot.core import config
+
+    return config.setting("stack", cli_value) or default_stack()
+
+
+def get_stack(name: str | None = None):
+    """The stack called ``name`` (the default stack for None)."""
+    known = stacks()
+    name = name or default_stack()
     if name not in known:
         raise ConfigError(
             f"unknown stack {name!r}",

@@ -108,6 +108,9 @@ class Stack:
     #: default): only for a remote dataset (an http(s)/root:// URL).  Without it the sandbox
     #: gives scripts no network at all (see :mod:`vibeplot.core.sandbox.isolation`).
     network: bool | Callable[["Dataset"], bool] | None = None
+    #: the stack used when the user chooses none (``--stack``, ``VIBEPLOT_STACK``, config);
+    #: vibeplot's own uproot_opendata claims it
+    default: bool = False
     source: str = ""
 
     @classmethod

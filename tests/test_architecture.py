@@ -21,10 +21,9 @@ Rules:
   left out, comments are not in the ast — that contains ``vibeplot.stacks.`` or a built-in
   stack's name (a sub-folder of ``vibeplot.stacks`` with ``__init__.py``) as a word.  The
   package ``vibeplot.stacks`` itself is not a stack: the sandbox puts its folder back
-  read-only (:mod:`vibeplot.core.sandbox.isolation`), whatever stacks it holds.  One name is allowed:
-  ``vibeplot.core.config.DEFAULT_STACK``, the default of the user's ``stack`` setting
-  (:data:`ALLOWED_STACK_NAMES`); it is a choice made when the user names none, not a
-  dependency.  Data files (``questions.toml``'s ``truth`` preference) may name stacks: a
+  read-only (:mod:`vibeplot.core.sandbox.isolation`), whatever stacks it holds.  No name is
+  allowed (:data:`ALLOWED_STACK_NAMES` is empty): the default stack is the one that registers
+  itself with ``default=True``.  Data files (``questions.toml``'s ``truth`` preference) may name stacks: a
   stack they name that is not installed is skipped;
 * no import cycle among vibeplot modules through module-level (not deferred) imports; an
   edge goes to the module named, not to its parent packages;
@@ -48,7 +47,7 @@ PACKAGES = ["vibeplot.core", "vibeplot.cli", "vibeplot.stacks", "vibeplot.datase
             "vibeplot.testing"]
 MAX_CORE_ROOT_MODULES = 10
 #: (module, assigned name) pairs allowed to hold a built-in stack's name in core
-ALLOWED_STACK_NAMES = {("vibeplot.core.config", "DEFAULT_STACK")}
+ALLOWED_STACK_NAMES: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)

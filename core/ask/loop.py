@@ -14,16 +14,11 @@ from typing import Callable
 
 from vibeplot.core import __version__, config, plugins, policies, questions
 
-from vibeplot.core.ask import extract
-
-from vibeplot.core.ask import prompt
-
-from vibeplot.core.ask import oracle as reference
-
+from vibeplot.core.ask import extract, llm, oracle, prompt
 from vibeplot.core.sandbox import run as sandbox
-from vibeplot.core.datasets import AmbiguousDataset, Candidate, Dataset, ResolveContext, find_phrase, from_path, resolve, strip_phrase
+from vibeplot.core.datasets import Chooser, Dataset, ResolveContext, find_phrase, pick, strip_phrase
 from vibeplot.core.errors import BudgetExceeded, DatasetError, VibeplotError
-from vibeplot.core.ask.llm import DEFAULT_TIMEOUT, REFERENCE_MODEL
+from vibeplot.core.ask.llm import DEFAULT_TIMEOUT
 from vibeplot.core.ask.rundir import RunRecord
 from vibeplot.core.stack import Failure
 
@@ -34,8 +29,9 @@ REFERENCE_VALUES = "reference-values.json"
 @dataclass
 class AskOptions:
     question: str
-    stack: str = config.DEFAULT_STACK
-    model: str = REFERENCE_MODEL
+    #: None: the default stack (``plugins.default_stack``)
+    stack: str | None = None
+    model: str = oracle.NAME
     api_base: str | None = None
     #: the key sent to the model server; with ``api_base`` the only key ever sent (never recorded)
     api_key: str | None = None
@@ -68,63 +64,36 @@ class AskResult:
 Status = Callable[[str], None]
 
 
-#: how an ambiguous phrase is settled: ``choose(phrase, candidates) -> Candidate``
-#: (the CLI asks on a TTY); None takes the best-scoring candidate
-Chooser = Callable[[str, list[Candidate]], Candidate]
-NONINTERACTIVE_WHY = "ambiguous; took the best match (non-interactive)"
+@dataclass(frozen=True)
+class Reading:
+    """What a question's text says, worked out once per run: the dataset phrase it names
+    (:func:`~vibeplot.core.datasets.find_phrase`, or None) and the benchmark question it asks
+    once that phrase is taken out (:func:`benchmark_text`, or None)."""
+
+    phrase: str | None
+    known: questions.Question | None
 
 
-def _resolve(phrase: str, context: ResolveContext, source: str, choose: Chooser | None,
-             warn: Callable[[str], None]) -> tuple[Dataset, dict]:
-    try:
-        found = resolve(phrase, context)
-    except AmbiguousDataset as err:
-        options = err.candidates
-        if choose is not None:
-            picked = choose(phrase, options)
-            why = f"{source}: ambiguous; chosen interactively"
-        else:
-            picked = options[0]
-            why = f"{source}: {NONINTERACTIVE_WHY}"
-            warn(f"dataset phrase {phrase!r} is ambiguous; using {picked.dataset.name}. Alternatives: "
-                 + ", ".join(c.dataset.name for c in options[1:]) + " (name one with --dataset)")
-        others = [c.dataset.name for c in options if c is not picked]
-        return picked.dataset, {"name": picked.dataset.name, "why": why, "phrase": phrase,
-                                "score": round(picked.score, 3), "alternatives": others}
-    record = found.as_dict()
-    record["why"] = f"{source}: {found.why}"
-    return found.dataset, record
+def read_question(question: str) -> Reading:
+    phrase = find_phrase(question)
+    return Reading(phrase, questions.match(strip_phrase(question, phrase)))
 
 
 def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
-                   warn: Callable[[str], None] | None = None) -> tuple[Dataset, dict]:
+                   warn: Callable[[str], None] | None = None,
+                   reading: Reading | None = None) -> tuple[Dataset, dict]:
     """The dataset to use and how it was chosen (recorded in run.json).
 
-    Precedence: ``--dataset`` (a local file, else a phrase) > a dataset phrase found in the
-    question > the benchmark question's registered dataset > the embedded sample.  An
-    ambiguous phrase is settled by ``choose`` (or ``opts.choose``), else by taking the best
-    match with a warning.  A dataset the stack cannot read is an error here, before any model call.
+    Precedence (:func:`vibeplot.core.datasets.pick`): ``--dataset`` (a local file, else a phrase)
+    > a dataset phrase found in the question > the benchmark question's registered dataset > the
+    embedded sample.  An ambiguous phrase is settled by ``choose`` (or ``opts.choose``), else by
+    taking the best match with a warning.  A dataset the stack cannot read is an error here,
+    before any model call.  ``reading``: the question already read (:func:`read_question`).
     """
-    import sys
-
-    choose = choose or opts.choose
-    warn = warn or (lambda message: print(f"Warning: {message}", file=sys.stderr))
+    reading = reading or read_question(opts.question)
     context = ResolveContext(stack=stack.name, formats=tuple(stack.formats or ()))
-    if opts.dataset and Path(opts.dataset).expanduser().exists():
-        ds = from_path(opts.dataset)
-        resolution = {"name": ds.name, "why": "a local file given with --dataset", "phrase": opts.dataset,
-                      "score": 1.0, "alternatives": []}
-    elif opts.dataset:
-        ds, resolution = _resolve(opts.dataset, context, f"--dataset {opts.dataset!r}", choose, warn)
-    elif phrase := find_phrase(opts.question):
-        ds, resolution = _resolve(phrase, context, "named in the question", choose, warn)
-    else:
-        known = questions.match(opts.question)
-        if known and known.dataset:
-            ds, resolution = _resolve(known.dataset, context, f"benchmark question {known.id}'s dataset", choose, warn)
-        else:
-            ds, resolution = _resolve(config.DEFAULT_DATASET_PHRASE, context, "no dataset named: the default sample",
-                                      choose, warn)
+    found = pick(opts.dataset, reading.phrase, reading.known, context, choose or opts.choose, warn)
+    ds = found.dataset
     if stack.formats and ds.format not in stack.formats:
         raise DatasetError(
             f"the {stack.name} stack cannot read {ds.name} (format {ds.format})",
@@ -132,7 +101,7 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
         )
     if stack.check_dataset is not None:
         stack.check_dataset(ds)
-    return ds, resolution
+    return ds, found.as_dict()
 
 
 def benchmark_text(question: str) -> str:
@@ -179,33 +148,30 @@ def _default_runner(script: Path, *, workdir: Path, limits: sandbox.Limits, data
     return sandbox.run_script(script, workdir=workdir, limits=limits)
 
 
-def _ask_model(opts: AskOptions, stack, ds: Dataset, messages: list[dict]):
-    if opts.model == REFERENCE_MODEL:
-        return reference.answer(benchmark_text(opts.question), stack, ds)
-    from vibeplot.core.ask import llm
-
-    return llm.complete(opts.model, messages, api_base=opts.api_base, api_key=opts.api_key,
-                        use_cache=opts.use_cache, timeout=opts.llm_timeout)
+def model_for(opts: AskOptions, known: questions.Question | None, stack, ds: Dataset):
+    """What the loop asks for replies (``.reply(messages)``, ``.records_values``): the oracle
+    (:class:`~vibeplot.core.ask.oracle.Oracle`) or an LLM (:class:`~vibeplot.core.ask.llm.Model`).
+    Either refuses here, before any work: the oracle an unknown question, an LLM missing credentials."""
+    if oracle.is_oracle(opts.model):
+        return oracle.Oracle(known, stack, ds)
+    return llm.Model(opts.model, api_base=opts.api_base, api_key=opts.api_key, use_cache=opts.use_cache,
+                     timeout=opts.llm_timeout)
 
 
 def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
     stack = plugins.get_stack(opts.stack)
-    ds, resolution = choose_dataset(opts, stack)
+    reading = read_question(opts.question)
+    known = reading.known
+    ds, resolution = choose_dataset(opts, stack, reading=reading)
     from vibeplot.core.sandbox import isolation
 
     isolated = isolation.choose(isolation.mode(opts.limits.isolation))  # "required" and missing: stop here
     if not isolated.available:
         isolation.warning_once(isolated.detail)
-    if opts.model == REFERENCE_MODEL:
-        reference.answer(benchmark_text(opts.question), stack, ds)  # refuses unknown questions before any work
-    else:
-        from vibeplot.core.ask import llm
-
-        llm.check_credentials(opts.model, api_base=opts.api_base, api_key=opts.api_key)
+    model = model_for(opts, known, stack, ds)
     if ds.prepare:
         status(f"preparing dataset {ds.name}")
         ds.prepare()
-    known = questions.match(benchmark_text(opts.question))
     first = prompt.first_prompt(stack, ds, opts.question)
     record = RunRecord(opts.out, opts.question, {
         "vibeplot_version": __version__,
@@ -233,7 +199,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
             status(f"attempt {n}/{opts.max_iterations}: waiting for {opts.model}")
             try:
                 with (opts.model_gate() if opts.model_gate else contextlib.nullcontext()) as gate:
-                    reply = _ask_model(opts, stack, ds, current.messages)
+                    reply = model.reply(current.messages)
                     if gate is not None:
                         gate.settle(reply.cost_usd)
             except BudgetExceeded as err:  # nothing was sent: the run stops here, unfinished
@@ -265,7 +231,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 continue
             status(f"attempt {n}/{opts.max_iterations}: running the script")
             workdir = record.attempt_dir(n)
-            recording = (sandbox.recording_values(workdir / REFERENCE_VALUES) if opts.model == REFERENCE_MODEL
+            recording = (sandbox.recording_values(workdir / REFERENCE_VALUES) if model.records_values
                          else contextlib.nullcontext())  # a reference run also records what it histograms
             with recording, sandbox.granting(grant_for(stack, ds)), (opts.run_slot or contextlib.nullcontext()):
                 result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, dataset=ds)

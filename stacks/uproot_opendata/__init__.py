@@ -21,6 +21,7 @@ def make_stack() -> Stack:
         "uproot_opendata",
         HERE,
         description="uproot reads local/OpenData ROOT files; awkward + vector + hist + mplhep",
+        default=True,  # the stack used when none is chosen
         hint_bricks=["uproot", "awkward", "vector", "hist_mplhep"],
         policies=list(policies.BASIC),
         explainers=[awkward_advice],
