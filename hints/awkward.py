@@ -50,3 +50,11 @@ def advise(failure: Failure) -> list[str]:
 
 
 EXPLAINERS = [advise]
+
+#: failures this explainer is written for (the stack contract checks it advises on each)
+advise.examples = [
+    "uproot.exceptions.KeyInFileError: not found: 'MET_et'",
+    "numpy.exceptions.AxisError: axis=1 exceeds the depth of this array (1)",
+    "ValueError: cannot broadcast nested list",
+    "ModuleNotFoundError: No module named 'coffea'",
+]

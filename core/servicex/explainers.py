@@ -39,3 +39,10 @@ def advise(failure: Failure) -> list[str]:
         advice.append("ServiceX could not transform some files, so the result is incomplete: read the "
                       "transformer's message and fix the query or the file list.")
     return advice
+
+
+#: failures this explainer is written for (the stack contract checks it advises on each)
+advise.examples = [
+    "ValueError: ServiceX result path list for adl1 cannot be empty.",
+    'RuntimeError: Transform "adl1" completed with failures: 1/1 files failed',
+]

@@ -45,3 +45,10 @@ def advise(failure: Failure) -> list[str]:
 
 
 EXPLAINERS = [advise]
+advise.examples = [
+    "input_line_52:2:28: error: unknown type name 'RVecF'",
+    "input_line_60:3:10: error: use of undeclared identifier 'deltaR'",
+    "runtime_error: Unknown column: Jet_ptt",
+    "An error occurred during just-in-time compilation. The lines above might indicate the cause",
+    *servicex_advice.examples,
+]

@@ -12,3 +12,4 @@ def advise(failure: Failure) -> list[str]:
 
 
 EXPLAINERS = [advise]
+advise.examples = [*servicex_advice.examples, *awkward_advice.examples]
