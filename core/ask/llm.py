@@ -26,7 +26,7 @@ import math
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from vibeplot.core import config
 from vibeplot.core.errors import ConfigError, ModelCallError, VibeplotError
@@ -335,3 +335,25 @@ def _cost(litellm, response, model: str) -> float | None:
 def count_tokens(model: str, text: str) -> int:
     """Tokens of ``text`` as ``model``'s tokenizer counts them (litellm's counter)."""
     return int(_litellm().token_counter(model=model, text=text))
+
+
+@dataclass
+class Model:
+    """An LLM as the ask loop sees a model: ``reply(messages)`` is one :func:`complete` call
+    (the oracle's counterpart is :class:`vibeplot.core.ask.oracle.Oracle`).  Built once per run,
+    before any work: missing credentials are refused here (:func:`check_credentials`)."""
+
+    name: str
+    api_base: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never shown or recorded
+    use_cache: bool = True
+    timeout: float = DEFAULT_TIMEOUT
+    #: its scripts' histogrammed values are not recorded (only the oracle's give the truth)
+    records_values = False
+
+    def __post_init__(self):
+        check_credentials(self.name, api_base=self.api_base, api_key=self.api_key)
+
+    def reply(self, messages: list[dict]) -> Reply:
+        return complete(self.name, messages, api_base=self.api_base, api_key=self.api_key,
+                        use_cache=self.use_cache, timeout=self.timeout)

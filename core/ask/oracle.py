@@ -4,17 +4,56 @@ It is not an LLM.  For a known benchmark question (matched by id or wording,
 see :mod:`vibeplot.core.questions`) it replies with the stack's curated
 reference solution, in the same reply format models use, at zero tokens and
 zero cost.  Anything else is refused with a clear message.
+
+The rest of vibeplot knows it through :func:`is_oracle` (compare's baseline, the report) and
+:class:`Oracle`, which the ask loop asks for a reply like it asks an LLM
+(:class:`vibeplot.core.ask.llm.Model`)::
+
+    model = Oracle(questions.match("Plot the missing ET of all events"), stack, dataset)  # refuses others
+    reply = model.reply(messages)                     # the same curated reply every attempt
+    model.records_values                              # True: its runs record the truth values
+
+>>> is_oracle("reference"), is_oracle("openai/gpt-5-mini")
+(True, False)
 """
 
 from __future__ import annotations
 
 from vibeplot.core.errors import ConfigError
 from vibeplot.core.ask.llm import REFERENCE_MODEL, Reply
-from vibeplot.core.questions import match
+from vibeplot.core.questions import Question, match
+
+#: the model name that means the oracle (``--model reference``)
+NAME = REFERENCE_MODEL
+
+
+def is_oracle(model: str) -> bool:
+    """Whether ``model`` names the oracle rather than an LLM."""
+    return model == NAME
+
+
+class Oracle:
+    """The oracle as the ask loop sees a model.  Built once per run, before any work: an
+    unknown question (``question`` None) or a stack without its reference is refused here."""
+
+    name = NAME
+    #: a run of its script records the values it histograms (the truth validation compares with)
+    records_values = True
+
+    def __init__(self, question: Question | None, stack, dataset):
+        self._reply = _reply(question, stack, dataset)
+
+    def reply(self, messages: list[dict]) -> Reply:
+        """The curated solution, whatever the messages say (fix prompts get it again)."""
+        return self._reply
 
 
 def answer(question: str, stack, dataset) -> Reply:
-    q = match(question)
+    """The oracle's reply to ``question`` (its text or id)."""
+    return _reply(match(question), stack, dataset)
+
+
+def _reply(q: Question | None, stack, dataset) -> Reply:
     if q is None:
         raise ConfigError(
             "the reference oracle only answers known benchmark questions, and this is not one",
@@ -29,4 +68,4 @@ def answer(question: str, stack, dataset) -> Reply:
     if q.meaning:
         notes.append(f"Meaning chosen: {q.meaning}")
     text = "\n".join(f"- {n}" for n in notes) + f"\n\n```python\n{code}```\n"
-    return Reply(text=text, model=REFERENCE_MODEL, prompt_tokens=0, completion_tokens=0, cost_usd=0.0)
+    return Reply(text=text, model=NAME, prompt_tokens=0, completion_tokens=0, cost_usd=0.0)

@@ -55,7 +55,8 @@ import pyarrow.parquet as pq
 from vibeplot.core import config
 from vibeplot.core.files import atomic_write
 from vibeplot.core.errors import BudgetExceeded, ConfigError, ModelCallError, VibeplotError
-from vibeplot.core.ask.llm import DEFAULT_TIMEOUT, REFERENCE_MODEL
+from vibeplot.core.ask import oracle
+from vibeplot.core.ask.llm import DEFAULT_TIMEOUT
 
 VERDICTS = ("correct", "wrong", "unverifiable", "failed", "policy", "declined")
 
@@ -144,10 +145,15 @@ def plan(opts: CompareOptions) -> list[Cell]:
     """Every cell to run, baseline first, in a stable order."""
     cells = []
     if opts.baseline:
-        cells += [Cell(s, REFERENCE_MODEL, q, 1) for s in opts.stacks for q in opts.questions]
-    cells += [Cell(s, m, q, t) for m in opts.models if m != REFERENCE_MODEL
+        cells += [Cell(s, oracle.NAME, q, 1) for s in opts.stacks for q in opts.questions]
+    cells += [Cell(s, m, q, t) for m in llms(opts.models)
               for s in opts.stacks for q in opts.questions for t in range(1, opts.trials + 1)]
     return cells
+
+
+def llms(models: list[str]) -> list[str]:
+    """``models`` without the oracle (it is the baseline: one trial, no price, no credentials)."""
+    return [m for m in models if not oracle.is_oracle(m)]
 
 
 # -- budget -----------------------------------------------------------------------------------
@@ -223,9 +229,7 @@ def check_prices(models: list[str]) -> None:
     from vibeplot.core.ask.llm import _litellm
 
     litellm = _litellm()
-    for model in models:
-        if model == REFERENCE_MODEL:
-            continue
+    for model in llms(models):
         try:
             litellm.cost_per_token(model=model, prompt_tokens=1, completion_tokens=1)
         except Exception:
@@ -276,9 +280,10 @@ def _error_category(manifest: dict, run_dir: Path) -> str:
     return ""
 
 
-def row_for(cell: Cell, run_dir: Path | None, out: Path) -> dict:
-    """The results row of a finished cell, from its ``run.json``."""
-    manifest = json.loads((run_dir / "run.json").read_text(encoding="utf-8")) if run_dir else {}
+def row_for(cell: Cell, run_dir: Path | None, out: Path, manifest: dict | None = None) -> dict:
+    """The results row of a finished cell, from its manifest (read from its ``run.json`` unless given)."""
+    if manifest is None:
+        manifest = json.loads((run_dir / "run.json").read_text(encoding="utf-8")) if run_dir else {}
     totals = manifest.get("totals") or {}
     outcome = manifest.get("outcome", "error")
     if outcome == "plot":
@@ -318,24 +323,26 @@ def run_cell(cell: Cell, settings: CellSettings, model_gate: Callable | None = N
 
     out = Path(settings.out)
     cell_out = out / "runs" / cell.key
+    to_llm = not oracle.is_oracle(cell.model)
     opts = AskOptions(
         question=questions.registry()[cell.question].text, stack=cell.stack, model=cell.model,
-        api_base=None if cell.model == REFERENCE_MODEL else settings.api_base,
-        api_key=None if cell.model == REFERENCE_MODEL else settings.api_key, llm_timeout=settings.llm_timeout,
+        api_base=settings.api_base if to_llm else None, api_key=settings.api_key if to_llm else None,
+        llm_timeout=settings.llm_timeout,
         max_iterations=settings.max_iterations, out=cell_out, use_cache=False,  # trials are independent
         limits=Limits(timeout=settings.timeout, memory_mb=settings.memory_mb),
         model_gate=model_gate, run_slot=RUN_SLOTS,
     )
-    category = ""
+    category, manifest = "", None
     try:
-        run_dir = ask(opts).run_dir
+        result = ask(opts)
+        run_dir, manifest = result.run_dir, result.manifest
     except BudgetExceeded:
         raise
     except VibeplotError as err:  # e.g. the model could not be reached: a failed trial, its record kept
         category = "model-error" if isinstance(err, ModelCallError) else f"error: {err}"
         runs = sorted(cell_out.glob("*/run.json"), key=lambda p: p.stat().st_mtime)
         run_dir = runs[-1].parent if runs else None
-    row = row_for(cell, run_dir, out)
+    row = row_for(cell, run_dir, out, manifest)
     if category:
         row["verdict"], row["error_category"] = "failed", category
     write_row(out, cell, row)
@@ -430,9 +437,8 @@ def _check(opts: CompareOptions) -> None:
         check_prices(opts.models)
     from vibeplot.core.ask import llm
 
-    for m in opts.models:
-        if m != REFERENCE_MODEL:
-            llm.check_credentials(m, api_base=opts.api_base, api_key=opts.api_key)
+    for m in llms(opts.models):
+        llm.check_credentials(m, api_base=opts.api_base, api_key=opts.api_key)
 
 
 def _write_spec(opts: CompareOptions) -> None:

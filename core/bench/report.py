@@ -28,7 +28,7 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-from vibeplot.core.ask.llm import REFERENCE_MODEL
+from vibeplot.core.ask.oracle import NAME as ORACLE, is_oracle
 
 #: "cheapest good model": correct in at least this fraction of its trials
 GOOD_RATE = 0.8
@@ -59,7 +59,7 @@ def summarize(rows: list[dict], spec: dict) -> dict:
     stacks += sorted({r["stack"] for r in rows} - set(stacks))
     questions = [q for q in spec.get("questions", []) if any(r["question"] == q for r in rows)]
     questions += sorted({r["question"] for r in rows} - set(questions))
-    models = sorted({r["model"] for r in rows}, key=lambda m: (m != REFERENCE_MODEL, spec.get("models", []).index(m)
+    models = sorted({r["model"] for r in rows}, key=lambda m: (not is_oracle(m), spec.get("models", []).index(m)
                                                                if m in spec.get("models", []) else 1e9, m))
     cells = {}
     for (stack, model, question), trials in by_cell.items():
@@ -76,7 +76,7 @@ def summarize(rows: list[dict], spec: dict) -> dict:
     for stack in stacks:
         for q in questions:
             good = [c for c in cells.values() if c["stack"] == stack and c["question"] == q
-                    and c["model"] != REFERENCE_MODEL and c["correct"] >= GOOD_RATE]
+                    and not is_oracle(c["model"]) and c["correct"] >= GOOD_RATE]
             priced = sorted((c for c in good if c["cost"] is not None), key=lambda c: (c["cost"], c["model"]))
             pick = priced[0] if priced else (good[0] if good else None)
             cheapest[f"{stack}|{q}"] = None if pick is None else {"model": pick["model"], "cost": pick["cost"],
@@ -144,7 +144,7 @@ def _plots(summary: dict, folder: Path) -> dict[str, Path]:
     fig, ax = plt.subplots(figsize=(6, 4))
     for stack in summary["stacks"]:
         for m in models:
-            if m == REFERENCE_MODEL:
+            if is_oracle(m):
                 continue
             cs = [c for c in summary["cells"].values() if c["stack"] == stack and c["model"] == m]
             costs = [c["cost"] for c in cs]
@@ -175,7 +175,7 @@ def _thumbnails(rows: list[dict], out: Path, folder: Path) -> dict[str, list[dic
             chosen[r["question"], r["stack"], r["model"]] = r
     per_question: dict[str, list[dict]] = defaultdict(list)
     for (question, stack, model), r in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1],
-                                                                                kv[0][2] != REFERENCE_MODEL, kv[0][2])):
+                                                                                not is_oracle(kv[0][2]), kv[0][2])):
         for png in r["plots"]:
             source = out / png
             if not source.is_file():
@@ -202,7 +202,7 @@ def _md_table(header: list[str], body: list[list[str]]) -> str:
 def _sections(summary: dict) -> list[tuple[str, list[str], list[list[str]], dict]]:
     """(title, header, rows, options) of every table, shared by the Markdown and HTML writers."""
     qs, models, cells = summary["questions"], summary["models"], summary["cells"]
-    name = (lambda m: f"{m} (baseline)" if m == REFERENCE_MODEL else m)
+    name = (lambda m: f"{m} (baseline)" if is_oracle(m) else m)
     out = []
     for stack in summary["stacks"]:
         grid, rates, attempts, cost = [], [], [], []
@@ -241,7 +241,7 @@ def _header(summary: dict, spec: dict) -> list[str]:
         f"Generated {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} from {summary['trials']} recorded trial(s).",
         f"Questions: {', '.join(summary['questions'])}. Stacks: {', '.join(summary['stacks'])}. "
         f"Models: {', '.join(summary['models'])}. Trials per cell: {spec.get('trials', '?')} "
-        f"(the `{REFERENCE_MODEL}` baseline: curated solutions, one trial). "
+        f"(the `{ORACLE}` baseline: curated solutions, one trial). "
         f"Total cost: {_usd(summary['total_cost'])}.",
     ]
 
