@@ -13,6 +13,41 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: test files whose tests are spread over xdist workers by question: a question's runs are shared
+#: by its tests (a module-level cache), not by the whole file
+BY_QUESTION = {"tests/test_reference_e2e.py"}
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The unit a pytest-xdist worker takes whole: a test file (its module fixtures then run once), or
+    for :data:`BY_QUESTION` files a question (the test id's parameter starts with the question id).
+
+    >>> xdist_scope("tests/test_cli.py::test_help[x]"), xdist_scope("tests/test_reference_e2e.py::t[adl-1-rdataframe-direct]")
+    ('tests/test_cli.py', 'tests/test_reference_e2e.py::adl-1')
+    """
+    path, _, rest = nodeid.partition("::")
+    if path not in BY_QUESTION or "[" not in rest:
+        return path
+    from vibeplot.core.questions import registry
+
+    param = rest.split("[", 1)[1].rstrip("]")
+    return f"{path}::{max((q for q in registry() if param == q or param.startswith(q + '-')), key=len, default=param)}"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` (pyproject.toml) with :func:`xdist_scope` as the scope."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileOrQuestion(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    return FileOrQuestion(config, log)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_env(tmp_path_factory):
     """No user config, cache or credentials leak into the tests."""
@@ -36,6 +71,39 @@ def sample(isolated_env) -> Path:
     from vibeplot.datasets import embedded
 
     return embedded.ensure_sample()
+
+
+@pytest.fixture(scope="session")
+def shared_servicex(isolated_env, tmp_path_factory):
+    """One local ServiceX backend for the session, for runs whose test is not about the backend's
+    start-up: pass ``{SHARED_ENV: shared_servicex.url}`` to :func:`run_cli`, or use
+    :func:`servicex_env`.  Its log is ``shared_servicex.log_path``; :class:`LogSlice` reads the part
+    one run wrote.  (The per-attempt backend and its log stay tested in tests/test_fix_loop.py.)"""
+    from vibeplot.core.servicex.local import LocalServiceX
+
+    with LocalServiceX(log_path=tmp_path_factory.mktemp("shared-servicex") / "servicex-backend.log") as backend:
+        yield backend
+
+
+@pytest.fixture
+def servicex_env(shared_servicex, monkeypatch):
+    """``$VIBEPLOT_LOCAL_SERVICEX`` set to the session's backend for this test (in-process and CLI runs)."""
+    from vibeplot.core.servicex.local.launcher import SHARED_ENV
+
+    monkeypatch.setenv(SHARED_ENV, shared_servicex.url)
+    return shared_servicex
+
+
+class LogSlice:
+    """What a log file gained between construction and :meth:`read` (one run's lines of a shared log)."""
+
+    def __init__(self, path: Path):
+        self.path, self.start = Path(path), Path(path).stat().st_size
+
+    def read(self) -> str:
+        with open(self.path, "rb") as log:
+            log.seek(self.start)
+            return log.read().decode("utf-8", errors="replace")
 
 
 def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -20,6 +20,7 @@ from conftest import run_cli
 from vibeplot.core import plugins
 from vibeplot.core.bench.compare import Cell, CompareOptions, load_results, plan, run_compare
 from vibeplot.core.questions import registry
+from vibeplot.core.servicex.local.launcher import SHARED_ENV
 from vibeplot.testing.scripted_server import ScriptedServer
 
 GOOD, SUBTLE = "openai/gpt-4o-mini", "openai/gpt-4o"  # both priced in litellm's bundled map
@@ -73,8 +74,9 @@ def expected_cost(model: str, tokens_in: int, tokens_out: int) -> float:
 
 
 @pytest.fixture(scope="module")
-def three_stack_compare(sample, tmp_path_factory):
-    """3 stacks × (GOOD, SUBTLE) × 3 trials on adl-1 and adl-4, plus the reference baseline."""
+def three_stack_compare(sample, tmp_path_factory, shared_servicex):
+    """3 stacks × (GOOD, SUBTLE) × 3 trials on adl-1 and adl-4, plus the reference baseline; the
+    ServiceX runs use the session's local backend."""
     stacks = ["uproot_opendata", "servicex_awkward"]
     if shutil.which("g++") and __import__("importlib.util").util.find_spec("ROOT"):
         stacks.append("rdataframe")
@@ -82,11 +84,13 @@ def three_stack_compare(sample, tmp_path_factory):
     with ScriptedServer([scripted_models(sample, {"adl-4"})]) as server:
         proc = run_cli("compare", "-q", "adl-1,adl-4", "-s", ",".join(stacks), "-m", f"{GOOD},{SUBTLE}",
                        "-t", "3", "-j", "6", "-o", str(out), "--api-base", server.url,
-                       cwd=out.parent, env={"OPENAI_API_KEY": "scripted"}, timeout=1500)
+                       cwd=out.parent, env={"OPENAI_API_KEY": "scripted", SHARED_ENV: shared_servicex.url},
+                       timeout=1500)
         requests = list(server.requests)
     return stacks, out, proc, requests
 
 
+@pytest.mark.slow  # whole compares: many real ask runs
 def test_three_stacks_report_matches_scripted_outcomes(three_stack_compare):
     stacks, out, proc, requests = three_stack_compare
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -142,6 +146,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+@pytest.mark.slow  # whole compares: many real ask runs
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
 def test_html_report_renders_in_headless_chromium(three_stack_compare, tmp_path):
     import numpy as np
@@ -185,6 +190,7 @@ def _rerun_until_complete(out: Path, server: ScriptedServer, *extra: str) -> sub
                    env={"OPENAI_API_KEY": "scripted"})
 
 
+@pytest.mark.slow  # whole compares: many real ask runs
 def test_killed_compare_resumes_to_the_same_results(sample, tmp_path):
     with ScriptedServer([scripted_models(sample, {"adl-4"})], latency=0.3) as server:
         whole = tmp_path / "whole"
@@ -216,6 +222,7 @@ def test_killed_compare_resumes_to_the_same_results(sample, tmp_path):
     assert all(got[k] == partial[k] for k in partial), "resume must not rerun recorded trials"
 
 
+@pytest.mark.slow  # whole compares: many real ask runs
 def test_max_cost_stops_new_calls_within_budget(sample, tmp_path):
     with ScriptedServer([scripted_models(sample, set())]) as server:
         probe = tmp_path / "probe"
@@ -243,6 +250,7 @@ def test_max_cost_stops_new_calls_within_budget(sample, tmp_path):
         assert proc.returncode == 2 and "no price" in proc.stderr and len(server.requests) == calls
 
 
+@pytest.mark.slow  # whole compares: many real ask runs
 def test_dask_executor_runs_cells_on_a_local_cluster(sample, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster, \
@@ -271,6 +279,7 @@ def test_bad_input_is_refused_clearly(tmp_path):
     assert proc.returncode == 2 and "not a compare directory" in proc.stderr
 
 
+@pytest.mark.slow  # whole compares: many real ask runs
 def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(sample, tmp_path):
     with ScriptedServer([scripted_models(sample, set())], latency=0.5) as server:
         out = tmp_path / "out"

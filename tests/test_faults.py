@@ -187,6 +187,7 @@ def test_damaged_result_is_named_and_skipped_by_readers(good_compare, case, tmp_
     assert list(summary["cells"]) == ["uproot_opendata|reference|adl-2"]
 
 
+@pytest.mark.slow  # a compare resumed: every damaged cell run again
 def test_resume_reruns_damaged_cells_and_replaces_their_files(good_compare, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(good_compare, out)

@@ -138,9 +138,11 @@ def sx_fixed_reply(sample) -> str:
 
 
 @pytest.mark.parametrize("branch, files, message", [
-    ("MET_ptt", "{sample!r}", "MET_ptt not in fields"),
-    ("MET_pt", "{sample!r}.replace('.root', '-missing.root')", "No such file or directory"),
-], ids=["missing-branch", "missing-file"])
+    pytest.param("MET_ptt", "{sample!r}", "MET_ptt not in fields", id="missing-branch"),
+    # slow: a second backend started for its attempts (the per-attempt path stays in the fast tier above)
+    pytest.param("MET_pt", "{sample!r}.replace('.root', '-missing.root')", "No such file or directory",
+                 id="missing-file", marks=pytest.mark.slow),
+])
 def test_servicex_failures_reach_the_fix_prompt(sample, tmp_path, branch, files, message):
     broken = SX_BROKEN.format(branch=branch, files=files.format(sample=str(sample)))
     with ScriptedServer([broken, sx_fixed_reply(sample)]) as server:
@@ -180,6 +182,7 @@ def test_validate_command(sample, tmp_path):
     assert proc.returncode == 2 and "not a vibeplot run directory" in proc.stderr
 
 
+@pytest.mark.slow  # ADL 6's reference and known-mistake scripts recorded on the 100k-event sample
 def test_known_mistake_is_named_in_the_verdict(sample, tmp_path):
     """ADL 6 answered with the highest-pT trijet: the verdict names that known mistake."""
     from vibeplot.core.questions import registry

@@ -440,6 +440,7 @@ def test_signal_to_vibeplot_ends_the_sandbox_and_records_it(signum, code, sample
 
 
 @needs_bwrap
+@pytest.mark.slow  # a whole compare, killed
 def test_sigkilled_compare_leaves_no_script_running(sample, tmp_path):
     marker = f"vp-compare-{TOKEN}"
     out = tmp_path / "cmp"

@@ -147,6 +147,7 @@ def test_reference_is_well_formed(name, variant):
         assert "servicex" not in source and 'ROOT.RDataFrame("Events", INPUT_FILE)' in source
 
 
+@pytest.mark.slow  # every reference run in ROOT on 20k events
 @pytest.mark.parametrize("name", list(PNGS))
 def test_direct_reference_matches_uproot(name, direct_runs):
     (uproot_result, uproot_dir), (rdf_result, rdf_dir) = direct_runs[f"uproot/{name}"], direct_runs[f"rdf/{name}"]
@@ -157,6 +158,7 @@ def test_direct_reference_matches_uproot(name, direct_runs):
         assert_same_histogram(histogram(uproot_dir, png), histogram(rdf_dir, png), png)
 
 
+@pytest.mark.slow  # every reference run in ROOT on 20k events
 @pytest.mark.parametrize("name", list(PNGS))
 def test_servicex_reference_runs_and_matches(name, servicex_runs, direct_runs):
     result, workdir = servicex_runs[name]

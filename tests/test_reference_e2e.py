@@ -13,10 +13,11 @@ import json
 import numpy as np
 import pytest
 
-from conftest import only_run_dir, read_manifest, run_cli
+from conftest import LogSlice, only_run_dir, read_manifest, run_cli
 from vibeplot.core.ask.loop import REFERENCE_VALUES
 from vibeplot.core.questions import registry
 from vibeplot.core.ask.validate import validate
+from vibeplot.core.servicex.local.launcher import SHARED_ENV
 
 QUESTIONS = list(registry())
 HAVE_ROOT = importlib.util.find_spec("ROOT") is not None
@@ -24,26 +25,37 @@ HAVE_ROOT = importlib.util.find_spec("ROOT") is not None
 VARIANTS = [("uproot_opendata", ""), ("servicex_awkward", "")]
 if HAVE_ROOT:
     VARIANTS += [("rdataframe", ""), ("rdataframe", "direct")]
+#: runs of this question start their own local ServiceX backend (its log in the attempt directory);
+#: the others use the session's (tests/conftest.py: shared_servicex)
+PER_RUN_BACKEND = "adl-1"
 _runs: dict[tuple, tuple] = {}
+# The fast tier (-m "not slow") keeps one end-to-end run per stack and mode: ADL Q1.  Under
+# pytest-xdist the tests of one question share a worker (tests/conftest.py: xdist_scope).
+slow_unless_q1 = [pytest.param(q, marks=() if q == PER_RUN_BACKEND else pytest.mark.slow) for q in QUESTIONS]
 
 
-def ask_reference(stack: str, mode: str, qid: str, tmp_path_factory, sample):
-    """One run per (stack, mode, question), shared by the tests below."""
+def ask_reference(stack: str, mode: str, qid: str, tmp_path_factory, sample, request):
+    """One run per (stack, mode, question), shared by the tests below: (process, run directory, the
+    part of the shared backend's log written during the run, or None when the run had its own)."""
     key = (stack, mode, qid)
     if key not in _runs:
         cwd = tmp_path_factory.mktemp(f"{stack}-{mode or 'default'}-{qid}")
         extra = ["--dataset", str(sample)] if mode == "direct" else []
-        proc = run_cli("ask", "--model", "reference", "--stack", stack, *extra, registry()[qid].text, cwd=cwd)
+        shared = qid != PER_RUN_BACKEND
+        shared_servicex = request.getfixturevalue("shared_servicex") if shared else None
+        log = LogSlice(shared_servicex.log_path) if shared else None
+        proc = run_cli("ask", "--model", "reference", "--stack", stack, *extra, registry()[qid].text, cwd=cwd,
+                       env={SHARED_ENV: shared_servicex.url} if shared else None)
         run = only_run_dir(cwd / "vibeplot-runs") if (cwd / "vibeplot-runs").exists() else None
-        _runs[key] = (proc, run)
+        _runs[key] = (proc, run, log.read() if shared else None)
     return _runs[key]
 
 
-def all_variants(qid, tmp_path_factory, sample) -> dict[tuple, object]:
+def all_variants(qid, tmp_path_factory, sample, request) -> dict[tuple, object]:
     """The run directory of ``qid`` in every variant, each asserted to have succeeded."""
     runs = {}
     for stack, mode in VARIANTS:
-        proc, run = ask_reference(stack, mode, qid, tmp_path_factory, sample)
+        proc, run, _ = ask_reference(stack, mode, qid, tmp_path_factory, sample, request)
         assert proc.returncode == 0, proc.stderr
         runs[stack, mode] = run
     return runs
@@ -59,9 +71,9 @@ def histograms(run) -> dict[str, list]:
 
 
 @pytest.mark.parametrize("stack, mode", VARIANTS, ids=[f"{s}{'-' + m if m else ''}" for s, m in VARIANTS])
-@pytest.mark.parametrize("qid", QUESTIONS)
-def test_adl_reference_one_attempt(stack, mode, qid, tmp_path_factory, sample):
-    proc, run = ask_reference(stack, mode, qid, tmp_path_factory, sample)
+@pytest.mark.parametrize("qid", slow_unless_q1)
+def test_adl_reference_one_attempt(stack, mode, qid, tmp_path_factory, sample, request):
+    proc, run, shared_log = ask_reference(stack, mode, qid, tmp_path_factory, sample, request)
     assert proc.returncode == 0, proc.stderr
     manifest = read_manifest(run)
     assert manifest["question_id"] == qid and manifest["stack"] == stack
@@ -70,16 +82,20 @@ def test_adl_reference_one_attempt(stack, mode, qid, tmp_path_factory, sample):
     assert all((run / p).stat().st_size > 5000 for p in manifest["plots"])
     assert manifest["verdict"] == {"status": "correct", "diagnosis": []}, manifest["verdict"]
     backend_log = run / "attempt-1" / "servicex-backend.log"
-    if stack != "uproot_opendata" and mode != "direct":  # deliver went over HTTP to the local backend
-        log = backend_log.read_text()
-        assert "POST /servicex/transformation -> 200" in log and "Complete: 1/1 files ok" in log
-    else:
+    if shared_log is not None:  # the session's backend served the run: nothing started for it
         assert not backend_log.exists()
+    if stack != "uproot_opendata" and mode != "direct":  # deliver went over HTTP to the local backend
+        log = backend_log.read_text() if shared_log is None else shared_log
+        assert "POST /servicex/transformation -> 200" in log and "Complete: 1/1 files ok" in log
+    elif shared_log is None:
+        assert not backend_log.exists()
+    else:
+        assert "POST /servicex/transformation" not in shared_log
 
 
-@pytest.mark.parametrize("qid", QUESTIONS)
-def test_stacks_agree_bin_for_bin(qid, tmp_path_factory, sample):
-    drawn = {variant: histograms(run) for variant, run in all_variants(qid, tmp_path_factory, sample).items()}
+@pytest.mark.parametrize("qid", slow_unless_q1)
+def test_stacks_agree_bin_for_bin(qid, tmp_path_factory, sample, request):
+    drawn = {variant: histograms(run) for variant, run in all_variants(qid, tmp_path_factory, sample, request).items()}
     baseline = drawn[VARIANTS[0]]
     assert baseline and all(hists for hists in baseline.values())
     differences = registry()[qid].differences
@@ -94,9 +110,9 @@ def test_stacks_agree_bin_for_bin(qid, tmp_path_factory, sample):
                 assert np.array_equal(values, ref_values), f"{variant} differs from {VARIANTS[0]} in {png}"
 
 
-@pytest.mark.parametrize("qid", QUESTIONS)
-def test_every_reference_validates_every_other(qid, tmp_path_factory, sample):
-    runs = all_variants(qid, tmp_path_factory, sample)
+@pytest.mark.parametrize("qid", slow_unless_q1)
+def test_every_reference_validates_every_other(qid, tmp_path_factory, sample, request):
+    runs = all_variants(qid, tmp_path_factory, sample, request)
     values = {v: json.loads((run / "attempt-1" / REFERENCE_VALUES).read_text()) for v, run in runs.items()}
     assert all(len(recorded) == len(read_manifest(runs[v])["plots"]) for v, recorded in values.items()), \
         {v: [r["source"] for r in recorded] for v, recorded in values.items()}

@@ -199,6 +199,7 @@ def test_reference_is_well_formed(name):
     assert "plt.show" not in source
 
 
+@pytest.mark.slow  # every reference run on the sample (and an event loop in pure Python)
 @pytest.mark.parametrize("name", list(PNGS))
 def test_reference_runs_standalone(name, standalone_runs):
     workdir, proc = standalone_runs[name]
@@ -208,6 +209,7 @@ def test_reference_runs_standalone(name, standalone_runs):
         assert (workdir / png).stat().st_size > 1000, png
 
 
+@pytest.mark.slow  # every reference run on the sample (and an event loop in pure Python)
 @pytest.mark.parametrize("name", list(PNGS))
 def test_reference_matches_event_loop(name, sample, expected, tmp_path, monkeypatch):
     fills = []
