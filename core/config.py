@@ -27,8 +27,6 @@ import os
 import tomllib
 from pathlib import Path
 
-import platformdirs
-
 from vibeplot.core.errors import ConfigError
 
 #: ``--max-iterations``: attempts before giving up (setting ``max_iterations``)
@@ -47,12 +45,16 @@ SAMPLE_SEED = 20260429
 
 
 def cache_dir() -> Path:
+    import platformdirs  # here, not at the top: `vibeplot --help` stays fast
+
     path = Path(os.environ.get("VIBEPLOT_CACHE_DIR") or platformdirs.user_cache_dir("vibeplot"))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def config_path() -> Path:
+    import platformdirs
+
     return Path(os.environ.get("VIBEPLOT_CONFIG") or Path(platformdirs.user_config_dir("vibeplot")) / "config.toml")
 
 
