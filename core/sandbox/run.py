@@ -229,10 +229,15 @@ def _check_png(path: Path, max_bytes: int) -> str | None:
         return f"{path.name} is not a regular file"
     if info.st_size > max_bytes:
         return f"{path.name} is {info.st_size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB cap"
-    head = read_safely(path, max_bytes)
-    if head is None or not head.startswith(PNG_SIGNATURE):
+    try:  # only the signature is read, never through a link
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
         return f"{path.name} is not a PNG image"
-    return None
+    try:
+        head = os.read(fd, len(PNG_SIGNATURE)) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    finally:
+        os.close(fd)
+    return None if head == PNG_SIGNATURE else f"{path.name} is not a PNG image"
 
 
 # -- the script's output streams and the capture channel ------------------------------------------
@@ -502,8 +507,9 @@ def _collect_pngs(workdir: Path, before: dict, limits: Limits, records: list[dic
         with contextlib.suppress(OSError):
             os.unlink(forged)
     new = [p for p in _files(workdir, ".png") if before.get(p) != _stamp(p)]
-    rejected = [why for p in new if (why := _check_png(p, int(limits.png_max_mb * 2**20)))]
-    plots = [p for p in new if _check_png(p, int(limits.png_max_mb * 2**20)) is None]
+    checked = {p: _check_png(p, int(limits.png_max_mb * 2**20)) for p in new}
+    rejected = [why for why in checked.values() if why]
+    plots = [p for p, why in checked.items() if why is None]
     if len(plots) > limits.max_plots:
         rejected.append(f"{len(plots)} PNG files were written, more than the cap of {limits.max_plots}")
     latest = {}
