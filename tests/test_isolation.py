@@ -509,3 +509,26 @@ def test_no_capabilities_and_no_system_secrets_even_as_root(tmp_path):
     assert int(lines[0], 16) == 0, lines
     assert lines[1] in ("SHADOW ''", ) or lines[1].startswith("no shadow"), lines
     assert lines[2] != "REMOUNT 0"
+
+
+@needs_bwrap
+def test_host_tmp_stays_hidden_when_it_is_on_the_python_path(tmp_path, monkeypatch):
+    """A vibeplot started from a script in /tmp (``sys.path[0] == "/tmp"``) or with PYTHONPATH=/tmp must not
+    put the host's /tmp back: grid proxies (/tmp/x509up_u<uid>) and Kerberos caches live there."""
+    import tempfile
+
+    from vibeplot.core.sandbox.run import run_script
+
+    planted = Path(tempfile.mkstemp(prefix="x509up_vibeplot_test_", dir="/tmp")[1])
+    planted.write_text(f"PROXY-SECRET-{TOKEN}")
+    monkeypatch.setattr(sys, "path", ["/tmp", *sys.path])
+    try:
+        assert all(str(p) != "/tmp" for p in isolation._python_paths())
+        script = tmp_path / "probe.py"
+        script.write_text(f"import os\nprint(os.path.exists({str(planted)!r}))\nopen('home.txt', 'w').write(os.environ['HOME'])\n")
+        result = run_script(script, workdir=tmp_path)
+    finally:
+        planted.unlink()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    assert (tmp_path / "home.txt").read_text() == isolation.SANDBOX_HOME

@@ -178,8 +178,8 @@ def _python_paths() -> list[Path]:
     out: list[Path] = []
     for raw in paths:
         real = Path(os.path.realpath(raw))
-        if not real.exists() or real == Path("/") or real in home.parents or real == home:
-            continue  # never put back a whole home (a PYTHONPATH=~, say)
+        if not real.exists() or real in (Path("/"), Path("/tmp")) or real in home.parents or real == home:
+            continue  # never put back a whole home or the host's /tmp (a PYTHONPATH=~ or a script in /tmp, say)
         if real not in out:
             out.append(real)
     del vibeplot
@@ -198,7 +198,7 @@ def bwrap_argv(argv: list[str], *, workdir: Path, grant: Grant, tmp_mb: int,
             cmd += ["--size", str(2**20), "--tmpfs", str(root)]
     binds = [*_python_paths(), *(Path(p).expanduser().resolve() for p in grant.read_only)]
     for path in dict.fromkeys(binds):
-        if path.exists() and (path == Path("/tmp") or any(h == path or h in path.parents for h in [*hidden, Path("/tmp")])):
+        if path.exists() and path != Path("/tmp") and any(h == path or h in path.parents for h in [*hidden, Path("/tmp")]):
             cmd += ["--ro-bind", str(path), str(path)]
     config_file = config.config_path()  # may hold an api_key, wherever it is
     for secret in map(Path, (*SYSTEM_SECRETS, config_file)):
