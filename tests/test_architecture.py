@@ -262,6 +262,7 @@ def test_truth_comes_from_the_next_stack(without_uproot):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ROOT") is None, reason="ROOT is not installed")
+@pytest.mark.slow  # a whole rdataframe run over ServiceX
 def test_rdataframe_run_validates_without_uproot(without_uproot, sample, tmp_path):
     """``--model reference`` for rdataframe on the sample file: still ``correct`` (ADL 1)."""
     from vibeplot.core.ask.loop import AskOptions, ask

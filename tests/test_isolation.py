@@ -104,6 +104,8 @@ class Case:
     check: Callable[..., None]
     args: tuple[str, ...] = ()
     replies_after: list[str] = field(default_factory=lambda: [DECLINE])
+    #: left out of the everyday tier: each case costs a whole `vibeplot ask` (5-10 s)
+    slow: bool = False
 
 
 def fill(code: str, **values) -> str:
@@ -293,16 +295,20 @@ def too_many_refused(run: Path, **_):
     assert "more than the cap of 20" in attempt["failure"]
 
 
+# The everyday tier (-m "not slow") keeps one case per kind of attack: reading secrets, writing outside,
+# the network, a forged verdict, a process that escapes its session.  The resource caps (memory, output,
+# PNG count and type) are also unit-tested in tests/test_sandbox.py; their end-to-end cases run in the
+# full suite.
 CASES = [
     Case("read-secrets", READ_SECRETS, 1, no_secret_anywhere),
     Case("write-outside-and-damage-data", WRITE_OUTSIDE, 0, wrote_nothing_outside),
     Case("network", NETWORK, 0, no_network),
     Case("forge-sidecar", FORGE, 0, forged_is_wrong),
     Case("setsid-escape", SETSID_ESCAPE, 0, escapee_left_nothing),
-    Case("memory-escape", MEMORY_ESCAPE, 1, memory_caught, args=("--memory-mb", "400", "-n", "1")),
-    Case("huge-stdout", HUGE_STDOUT, 1, output_capped, args=("-n", "1")),
-    Case("fake-png", FAKE_PNG, 1, fake_png_refused, args=("-n", "1")),
-    Case("too-many-pngs", TOO_MANY_PNGS, 1, too_many_refused, args=("-n", "1")),
+    Case("memory-escape", MEMORY_ESCAPE, 1, memory_caught, args=("--memory-mb", "400", "-n", "1"), slow=True),
+    Case("huge-stdout", HUGE_STDOUT, 1, output_capped, args=("-n", "1"), slow=True),
+    Case("fake-png", FAKE_PNG, 1, fake_png_refused, args=("-n", "1"), slow=True),
+    Case("too-many-pngs", TOO_MANY_PNGS, 1, too_many_refused, args=("-n", "1"), slow=True),
 ]
 
 
@@ -340,7 +346,8 @@ class Listener:
 
 
 @needs_bwrap
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow if c.slow else ()) for c in CASES],
+                         ids=lambda c: c.name)
 def test_hostile_script(case: Case, home, sample, tmp_path):
     dataset = tmp_path / "mine.root"
     dataset.write_bytes(sample.read_bytes())
@@ -376,6 +383,7 @@ def test_hostile_script(case: Case, home, sample, tmp_path):
 
 
 @needs_bwrap
+@pytest.mark.slow  # two whole runs; write-outside-and-damage-data covers a granted dataset in the fast tier
 def test_damaged_embedded_sample_is_refused_and_reference_still_works(home, sample, tmp_path):
     """The default dataset (the cached embedded sample) is read-only to scripts."""
     before = sha(sample)
@@ -417,7 +425,8 @@ def _wait_for(pattern: str, folder: Path, timeout: float = 120) -> Path:
 
 
 @needs_bwrap
-@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), pytest.param(signal.SIGHUP, 129, marks=pytest.mark.slow)],
+                         ids=["SIGTERM", "SIGHUP"])  # the same path twice: SIGHUP in the full suite only
 def test_signal_to_vibeplot_ends_the_sandbox_and_records_it(signum, code, sample, tmp_path):
     marker = f"vp-signal-{signum}-{TOKEN}"
     out = tmp_path / "runs"

@@ -105,6 +105,7 @@ c.SaveAs("lead.png")
 '''
 
 
+@pytest.mark.slow  # two ROOT attempts; the advice itself is checked by the stack contract (test_builtin_contracts.py)
 def test_cling_error_advice_reaches_fix_prompt(sample, tmp_path):
     from vibeplot.core.ask.loop import AskOptions, ask
     from vibeplot.testing.scripted_server import ScriptedServer

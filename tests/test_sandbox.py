@@ -161,3 +161,47 @@ def test_after_import_runs_every_patch_for_one_module(tmp_path, monkeypatch):
     finally:
         sys.modules.pop("vp_fake_module", None)
     assert calls == [("first", 1), ("second", 1)]
+
+
+def test_output_is_capped_keeping_both_ends(tmp_path):
+    """The unit view of tests/test_isolation.py's huge-stdout case (which runs in the full suite)."""
+    script = _script(tmp_path, """
+        import sys
+        print("FIRST")
+        for _ in range(3 * 1024):
+            sys.stdout.write("y" * 1023 + "\\n")
+        print("LAST")
+    """)
+    result = run_script(script, workdir=tmp_path, limits=Limits(output_mb=1))
+    assert result.returncode == 0
+    assert result.cut_bytes > 2 * 2**20
+    assert result.stdout_path.stat().st_size <= 1.1 * 2**20
+    text = result.stdout
+    assert text.startswith("FIRST") and text.rstrip().endswith("LAST")
+
+
+def test_fake_and_linked_pngs_are_refused(tmp_path):
+    """The unit view of the fake-png case: not a PNG, or not a regular file (a link to a secret)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the script")
+    script = _script(tmp_path, f"""
+        import os
+        open("met.png", "w").write("this is not an image")
+        os.symlink({str(secret)!r}, "linked.png")
+    """)
+    result = run_script(script, workdir=tmp_path)
+    assert not result.ok and result.new_pngs == []
+    assert any("met.png" in r and "not a PNG image" in r for r in result.rejected), result.rejected
+    assert any("linked.png" in r and "not a regular file" in r for r in result.rejected), result.rejected
+
+
+def test_more_pngs_than_the_cap_are_refused(tmp_path):
+    script = _script(tmp_path, """
+        import matplotlib.pyplot as plt, shutil
+        plt.plot([1, 2]); plt.savefig("a.png")
+        for i in range(4):
+            shutil.copy("a.png", f"copy-{i}.png")
+    """)
+    result = run_script(script, workdir=tmp_path, limits=Limits(max_plots=3))
+    assert not result.ok
+    assert "more than the cap of 3" in result.describe(), result.describe()

@@ -186,7 +186,7 @@ def complete(
     Every try may take ``timeout`` seconds of wall time; timeouts, rate limits, server errors and
     dropped connections are retried up to ``num_retries`` times with backoff (1, 2, 4, ... s), and
     all tries together end by ``deadline`` seconds (default ``(num_retries + 1) * timeout``), then
-    :class:`ModelCallError`.  With ``api_base`` only ``api_key`` is sent (else :data:`NO_KEY`), never
+    :class:`ModelCallError`.  A refused connection (nothing listens at the address) is not retried.  With ``api_base`` only ``api_key`` is sent (else :data:`NO_KEY`), never
     a provider key from the environment.  A server that echoes ``api_key`` back, in a reply or
     an error, gets it replaced by ``***`` before anything is shown or recorded.
     """
@@ -246,6 +246,8 @@ def _complete(model, messages, *, api_base, api_key, use_cache, num_retries, tim
                               hint="check --model and --api-base (is the server running?)") from None
         except (_NoAnswer, openai.APIError) as err:  # timeouts, rate limits, outages, dropped connections
             pause = min(2.0 ** (tries - 1), 8.0)
+            if _refused(err):  # nobody listens there: waiting seconds for a retry will not start the server
+                raise _gave_up(err, model, api_base, tries, budget, time.perf_counter() - start) from None
             if tries > num_retries or end - time.monotonic() - pause < min(1.0, timeout):
                 raise _gave_up(err, model, api_base, tries, budget, time.perf_counter() - start) from None
             time.sleep(pause)
@@ -290,6 +292,10 @@ def _gave_up(err: Exception, model: str, api_base: str | None, tries: int, timeo
 
     litellm = _litellm()
     n = f"{tries} {'try' if tries == 1 else 'tries'}"
+    if _refused(err):
+        where = _at(api_base) or " (the provider's server)"
+        return ModelCallError(f"cannot reach {model}{where}: connection refused, nothing listens there",
+                              hint="start the model server, or check the host and port of --api-base")
     if isinstance(err, (_NoAnswer, litellm.exceptions.Timeout)):
         return ModelCallError(f"no answer from {model}{_at(api_base)} within {timeout:g} s ({n}, {spent:.0f} s in all)",
                               hint="is the server up? A slow model needs a larger --llm-timeout")
@@ -298,6 +304,24 @@ def _gave_up(err: Exception, model: str, api_base: str | None, tries: int, timeo
                            hint="check --model and --api-base (is the server running?)")
     return ModelCallError(f"the call to {model} failed after {n}: {_first_line(err)}",
                           hint="is the provider up, or the server at --api-base running?")
+
+
+def _refused(err: BaseException) -> bool:
+    """Whether the connection was refused (nothing listens at the address), anywhere in the chain.
+
+    >>> try:
+    ...     raise RuntimeError("Connection error.") from ConnectionRefusedError(111, "Connection refused")
+    ... except RuntimeError as err:
+    ...     _refused(err), _refused(TimeoutError())
+    (True, False)
+    """
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, ConnectionRefusedError):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def _at(api_base: str | None) -> str:
