@@ -34,6 +34,22 @@ def xdist_scope(nodeid: str) -> str:
     return f"{path}::{max((q for q in registry() if param == q or param.startswith(q + '-')), key=len, default=param)}"
 
 
+#: test files by the time they take (measured), longest first: pytest-xdist hands them out in this order
+#: (``--no-loadscope-reorder`` in pyproject.toml), so the workers finish together; the rest follow
+LONGEST_FIRST = ["tests/test_compare.py", "tests/test_reference_e2e.py", "tests/test_rdataframe_references.py",
+                 "tests/test_isolation.py", "tests/test_hostile_replies.py", "tests/test_fix_loop.py", "tests/test_cli.py",
+                 "tests/test_faults.py", "tests/test_sxlocal.py", "tests/test_references_crosscheck.py",
+                 "tests/test_capture.py", "tests/test_testing_plugin.py", "tests/test_validate.py", "tests/test_sandbox.py",
+                 "tests/test_datasets.py", "tests/test_rdataframe_stack.py", "tests/test_toy_stack_contract.py",
+                 "tests/test_servicex_stack.py"]
+
+
+def pytest_collection_modifyitems(items):
+    """Longest files first (:data:`LONGEST_FIRST`): pytest-xdist hands out scopes in this order."""
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadscope`` (pyproject.toml) with :func:`xdist_scope` as the scope."""

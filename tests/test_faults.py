@@ -159,12 +159,17 @@ DAMAGE = [
 ]
 
 
-@pytest.mark.parametrize("case", DAMAGE, ids=[c[0] for c in DAMAGE])
-def test_damaged_result_is_named_and_skipped_by_readers(good_compare, case, tmp_path, capsys):
+def _damaged_copy(good_compare: Path, case, tmp_path: Path) -> Path:
     out = tmp_path / "out"
     shutil.copytree(good_compare, out)
+    case[1](out / "results" / f"{CELLS[0]}.parquet")
+    return out
+
+
+@pytest.mark.parametrize("case", DAMAGE, ids=[c[0] for c in DAMAGE])
+def test_damaged_result_is_named_and_skipped_by_readers(good_compare, case, tmp_path):
+    out = _damaged_copy(good_compare, case, tmp_path)
     damaged = out / "results" / f"{CELLS[0]}.parquet"
-    case[1](damaged)
     with pytest.raises(ValueError, match=re.escape(case[2])):
         read_row(damaged)
 
@@ -174,6 +179,13 @@ def test_damaged_result_is_named_and_skipped_by_readers(good_compare, case, tmp_
     assert len(warnings) == 1 and f"results/{CELLS[0]}.parquet (cell {CELLS[0]})" in warnings[0]
     assert case[2] in warnings[0]
 
+
+# `vibeplot report` on every kind of damage in the full suite; the everyday tier keeps two (one unreadable
+# file, one forged row): each is a CLI run that draws the report's plots
+@pytest.mark.parametrize("case", [pytest.param(c, marks=() if c[0] in ("truncated", "forged-verdict") else pytest.mark.slow)
+                                  for c in DAMAGE], ids=[c[0] for c in DAMAGE])
+def test_report_names_the_damaged_result_and_reports_the_rest(good_compare, case, tmp_path):
+    out = _damaged_copy(good_compare, case, tmp_path)
     (out / "report.md").unlink()
     proc = run_cli("report", str(out), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -208,8 +208,8 @@ class CliCase:
 
 CLI_CASES = {
     "decline-with-surrogate-and-markup": CliCase(lambda s: ["DECLINE: no \ud800 [/] plot [bold]"], [], 1, "declined",
-                                                 ["declined: no \\ud800 [/] plot [bold]"], slow=True),
-    "surrogate-reply-plots": CliCase(_surrogates, [], 0, "plot"),
+                                                 ["declined: no \\ud800 [/] plot [bold]"]),
+    "surrogate-reply-plots": CliCase(_surrogates, [], 0, "plot", slow=True),
     "never-answers": CliCase(lambda s: [{"hang": True}], ["--llm-timeout", "1"], 1, "error",
                              ["no answer from openai/gpt-4o-mini", "--llm-timeout"], max_seconds=90, slow=True),
     "timeout-from-the-environment": CliCase(lambda s: [{"hang": True}], [], 1, "error", ["within 1 s"],
