@@ -139,7 +139,7 @@ def main() -> None:
         latencies = deliver_latency(work, max(2, args.repeat // 2))
         rows.append(("local ServiceX deliver, ADL Q1", f"median {statistics.median(latencies):.2f} s "
                      f"(min {min(latencies):.2f} s, n={len(latencies)})", "reported", True))
-        from vibeplot.core.datasets import Dataset
+        from vibeplot.core.resolver import Dataset
 
         physlite = Dataset(name="physlite", title="a PHYSLITE dataset", format="physlite", experiment="ATLAS",
                            location="mc23_13p6TeV:mc23_13p6TeV.601237.PhPy8EG_A14_ttbar_hdamp258p75_allhad."

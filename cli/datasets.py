@@ -32,7 +32,7 @@ def generate(events, out, seed):
 
 
 def _context(stack: str | None):
-    from vibeplot.core.datasets import ResolveContext
+    from vibeplot.core.resolver import ResolveContext
 
     if not stack:
         return ResolveContext()
@@ -44,7 +44,7 @@ def _context(stack: str | None):
 
 def _all_datasets() -> list:
     """Catalog datasets plus those third-party resolvers name by phrase, by name."""
-    from vibeplot.core.datasets import ResolveContext, candidates, known_phrases
+    from vibeplot.core.resolver import ResolveContext, candidates, known_phrases
     from vibeplot.datasets import catalog
 
     out = {e["name"]: catalog.dataset(e["name"]) for e in catalog.entries()}
@@ -57,7 +57,7 @@ def _all_datasets() -> list:
 
 def _find(name: str):
     """The dataset called ``name`` (exactly), or a DatasetError naming the closest."""
-    from vibeplot.core.datasets import ResolveContext, candidates
+    from vibeplot.core.resolver import ResolveContext, candidates
     from vibeplot.core.errors import DatasetError
 
     for ds in _all_datasets():
@@ -125,7 +125,7 @@ def resolve_(phrase, stack):
     Exit codes: 0 resolved, or ambiguous (the candidates are listed; name one
     with `vibeplot ask --dataset NAME`); 2 no dataset matches (the closest are named).
     """
-    from vibeplot.core.datasets import AmbiguousDataset, resolve
+    from vibeplot.core.resolver import AmbiguousDataset, resolve
 
     text = " ".join(phrase)
     try:

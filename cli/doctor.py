@@ -7,7 +7,8 @@ import click
 
 @click.command()
 def doctor():
-    """Say whether generated scripts are isolated here, and how to get isolation if not.
+    """Say whether generated scripts are isolated here (and how to get isolation if not), and whether
+    the packages they import have bytecode installed.
 
     \b
     Exit codes: 0 ready, 2 isolation is required (--isolation / VIBEPLOT_ISOLATION / config)
@@ -19,6 +20,15 @@ def doctor():
     mode = isolation.mode()
     status = isolation.probe()
     click.echo(f"isolation mode: {mode}")
+    from vibeplot.core.sandbox.run import missing_bytecode
+
+    missing = missing_bytecode()
+    if missing:
+        click.echo(f"bytecode: none installed for {', '.join(missing)}: scripts cannot write .pyc files, so "
+                   "every attempt compiles these again (seconds each); reinstall with bytecode "
+                   "(pip does by default; uv: `uv sync --compile-bytecode` or UV_COMPILE_BYTECODE=1)")
+    else:
+        click.echo("bytecode: installed (scripts start without compiling their imports)")
     if status.available:
         network = "no network unless the stack needs it (ServiceX, remote files)"
         click.echo(f"isolation: bubblewrap ({status.detail}): scripts see a read-only file system, an empty "

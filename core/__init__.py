@@ -1,6 +1,6 @@
 """vibeplot core: the plugin API and shared types here, the stages in sub-packages.
 
-question → dataset (:mod:`.datasets`) → prompt (:mod:`.ask.prompt`) → LLM (:mod:`.ask.llm`)
+question → dataset (:mod:`.resolver`) → prompt (:mod:`.ask.prompt`) → LLM (:mod:`.ask.llm`)
 → code (:mod:`.ask.extract`) → policies (:mod:`.policies`) → sandbox (:mod:`.sandbox`)
 → plots → verdict (:mod:`.ask.validate`) → run directory (:mod:`.ask.rundir`)
 → compare and report (:mod:`.bench`).  :mod:`.ask.loop` drives the stages; plugins

@@ -46,9 +46,9 @@ def register_dataset_resolvers(register):
     """Add dataset resolvers.
 
     Call ``register(resolver)`` with a callable ``resolver(phrase, context)``
-    returning a list of :class:`vibeplot.core.datasets.Candidate` (best first,
+    returning a list of :class:`vibeplot.core.resolver.Candidate` (best first,
     empty when the phrase means nothing to this resolver).  ``context`` is a
-    :class:`vibeplot.core.datasets.ResolveContext` (stack name, experiment,
+    :class:`vibeplot.core.resolver.ResolveContext` (stack name, experiment,
     run period).  Several resolvers may answer the same phrase; vibeplot merges
     their candidates by score.
     """

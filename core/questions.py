@@ -120,7 +120,7 @@ def normalise_with(text: str, synonyms, keep: str) -> str:
     ``(pattern, replacement)`` substitutions of ``synonyms`` in order, every run of characters
     that is neither a word character nor in ``keep`` (the inside of a regex character class)
     becomes a space, so does a sentence dot (never a decimal point), whitespace collapsed.
-    :func:`normalise` (questions) and :func:`vibeplot.core.datasets.normalise_phrase` use it.
+    :func:`normalise` (questions) and :func:`vibeplot.core.resolver.normalise_phrase` use it.
 
     >>> normalise_with("Plot the MET, for pT > 40.5 GeV.", [(r"\\bplot\\b", " ")], keep="<>=.")
     'the met for pt > 40.5 gev'

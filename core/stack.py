@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 from vibeplot.core.policies import Policy
 
 if TYPE_CHECKING:
-    from vibeplot.core.datasets import Dataset
+    from vibeplot.core.resolver import Dataset
 
 
 @dataclass

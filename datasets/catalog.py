@@ -1,6 +1,6 @@
 """The built-in dataset catalog (``catalog.toml``) as a resolver plugin.
 
-Each ``[[dataset]]`` entry becomes a :class:`~vibeplot.core.datasets.Dataset` whose
+Each ``[[dataset]]`` entry becomes a :class:`~vibeplot.core.resolver.Dataset` whose
 ``metadata`` holds every catalog field (cross section, filter efficiency, k-factor,
 sources, ...) and whose ``prompt_notes`` tell the model what it needs for weighting.
 The ``location = "embedded"`` entry resolves to the embedded sample of
@@ -14,7 +14,7 @@ import functools
 import tomllib
 from importlib import resources
 
-from vibeplot.core.datasets import (
+from vibeplot.core.resolver import (
     CONTEXT_PENALTY, Candidate, Dataset, ResolveContext, normalise_phrase, phrase_score,
 )
 from vibeplot.core.hookspecs import hookimpl

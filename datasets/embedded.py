@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 
 from vibeplot.core import config
-from vibeplot.core.datasets import Candidate, Dataset, ResolveContext
+from vibeplot.core.resolver import Candidate, Dataset, ResolveContext
 from vibeplot.core.files import atomic_write
 from vibeplot.core.hookspecs import hookimpl
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import only_run_dir, read_manifest, run_cli
-from vibeplot.core.datasets import (
+from vibeplot.core.resolver import (
     AmbiguousDataset, ResolveContext, candidates, find_phrase, normalise_phrase, resolve, strip_phrase,
 )
 from vibeplot.core.errors import DatasetError

@@ -53,7 +53,7 @@ MODULES = _modules()
 
 def test_the_known_modules_are_found():
     """The collector sees the modules that have examples (a broken walk would collect nothing)."""
-    assert {"vibeplot.core.stack", "vibeplot.core.ask.extract", "vibeplot.core.datasets",
+    assert {"vibeplot.core.stack", "vibeplot.core.ask.extract", "vibeplot.core.resolver",
             "vibeplot.datasets.sample", "vibeplot.core.servicex.local.transforms",
             "vibeplot.core.servicex.local.launcher"} <= set(MODULES)
 

@@ -28,7 +28,7 @@ def test_hookspecs_are_documented():
 
 
 def test_embedded_resolver_registered():
-    from vibeplot.core.datasets import ResolveContext, candidates
+    from vibeplot.core.resolver import ResolveContext, candidates
 
     found = candidates("the ADL benchmark sample", ResolveContext())
     assert found and found[0].dataset.name == "adl-sample"

@@ -9,7 +9,7 @@ import pytest
 from vibeplot.core import plugins, policies
 
 from vibeplot.core.ask import prompt
-from vibeplot.core.datasets import from_path
+from vibeplot.core.resolver import from_path
 from vibeplot.core.errors import ConfigError
 from vibeplot.core.stack import Failure
 

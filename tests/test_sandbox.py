@@ -205,3 +205,25 @@ def test_more_pngs_than_the_cap_are_refused(tmp_path):
     result = run_script(script, workdir=tmp_path, limits=Limits(max_plots=3))
     assert not result.ok
     assert "more than the cap of 3" in result.describe(), result.describe()
+
+
+def test_missing_bytecode_is_found_and_doctor_says_so(tmp_path, monkeypatch):
+    """Scripts cannot write .pyc into the read-only environment: doctor names packages installed without."""
+    from conftest import run_cli
+
+    from vibeplot.core.sandbox.run import missing_bytecode
+
+    pkg = tmp_path / "site" / "vp_uncompiled_pkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    assert missing_bytecode(["vp_uncompiled_pkg", "json"]) == ["vp_uncompiled_pkg"]
+    import py_compile
+
+    py_compile.compile(str(pkg / "__init__.py"), doraise=True)
+    assert missing_bytecode(["vp_uncompiled_pkg"]) == []
+
+    proc = run_cli("doctor", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    expected = "bytecode: installed" if not missing_bytecode() else "bytecode: none installed for"
+    assert expected in proc.stdout

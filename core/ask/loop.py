@@ -16,7 +16,7 @@ from vibeplot.core import __version__, config, plugins, policies, questions
 
 from vibeplot.core.ask import extract, llm, oracle, prompt
 from vibeplot.core.sandbox import run as sandbox
-from vibeplot.core.datasets import Chooser, Dataset, ResolveContext, find_phrase, pick, strip_phrase
+from vibeplot.core.resolver import Chooser, Dataset, ResolveContext, find_phrase, pick, strip_phrase
 from vibeplot.core.errors import BudgetExceeded, DatasetError, VibeplotError
 from vibeplot.core.ask.llm import DEFAULT_TIMEOUT
 from vibeplot.core.ask.rundir import RunRecord
@@ -67,7 +67,7 @@ Status = Callable[[str], None]
 @dataclass(frozen=True)
 class Reading:
     """What a question's text says, worked out once per run: the dataset phrase it names
-    (:func:`~vibeplot.core.datasets.find_phrase`, or None) and the benchmark question it asks
+    (:func:`~vibeplot.core.resolver.find_phrase`, or None) and the benchmark question it asks
     once that phrase is taken out (:func:`benchmark_text`, or None)."""
 
     phrase: str | None
@@ -84,7 +84,7 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
                    reading: Reading | None = None) -> tuple[Dataset, dict]:
     """The dataset to use and how it was chosen (recorded in run.json).
 
-    Precedence (:func:`vibeplot.core.datasets.pick`): ``--dataset`` (a local file, else a phrase)
+    Precedence (:func:`vibeplot.core.resolver.pick`): ``--dataset`` (a local file, else a phrase)
     > a dataset phrase found in the question > the benchmark question's registered dataset > the
     embedded sample.  An ambiguous phrase is settled by ``choose`` (or ``opts.choose``), else by
     taking the best match with a warning.  A dataset the stack cannot read is an error here,

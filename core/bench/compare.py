@@ -459,7 +459,7 @@ def _write_spec(opts: CompareOptions) -> None:
 def prepare_references(opts: CompareOptions) -> None:
     """Record each question's reference values once, before cells validate against them."""
     from vibeplot.core.ask import validate
-    from vibeplot.core.datasets import ResolveContext, resolve_one
+    from vibeplot.core.resolver import ResolveContext, resolve_one
     from vibeplot.core.questions import registry
 
     for qid in opts.questions:

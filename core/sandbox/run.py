@@ -523,6 +523,34 @@ def _collect_pngs(workdir: Path, before: dict, limits: Limits, records: list[dic
     return plots, rejected
 
 
+#: packages nearly every generated script imports
+SCRIPT_PACKAGES = ("numpy", "matplotlib", "awkward", "uproot", "hist", "vector", "servicex")
+
+
+def missing_bytecode(packages=SCRIPT_PACKAGES) -> list[str]:
+    """The installed ``packages`` whose ``__init__`` has no ``.pyc`` beside it.
+
+    Scripts see the Python environment read-only, so they cannot cache bytecode: without it
+    installed, every attempt compiles its imports again (seconds each; ``vibeplot doctor`` says
+    so).  pip writes bytecode at install time; uv does with ``--compile-bytecode``.
+
+    >>> missing_bytecode(["json"]), missing_bytecode(["no_such_package_here"])
+    ([], [])
+    """
+    import importlib.util
+
+    missing = []
+    for name in packages:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        origin = spec and spec.origin
+        if origin and origin.endswith(".py") and not os.path.exists(importlib.util.cache_from_source(origin)):
+            missing.append(name)
+    return missing
+
+
 def tail(text: str, max_lines: int = 40, max_chars: int = 4000) -> str:
     """The end of ``text``, shortened for a prompt, saying how much was cut."""
     lines = text.rstrip().splitlines()

@@ -28,7 +28,7 @@ import os
 from pathlib import Path
 
 from vibeplot.core.sandbox import run as sandbox
-from vibeplot.core.datasets import Dataset
+from vibeplot.core.resolver import Dataset
 from vibeplot.core.errors import ConfigError
 
 CONFIG_NAMES = ("servicex.yaml", ".servicex")
@@ -43,7 +43,7 @@ def is_rucio(dataset: Dataset) -> bool:
 def dataset_access(dataset: Dataset) -> str:
     """How a ServiceX script names ``dataset`` (a line of the prompt's dataset section).
 
-    >>> from vibeplot.core.datasets import Dataset
+    >>> from vibeplot.core.resolver import Dataset
     >>> print(dataset_access(Dataset("x", "x", "/data/f.root", "root-file")), end="")
     - ServiceX dataset: `dataset.FileList(["/data/f.root"])`
     """

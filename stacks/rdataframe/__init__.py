@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vibeplot.core import policies as core_policies
-from vibeplot.core.datasets import Dataset
+from vibeplot.core.resolver import Dataset
 from vibeplot.core.hookspecs import hookimpl
 from vibeplot.core.servicex.preflight import xaod_preflight
 from vibeplot.core.servicex.runner import dataset_access as servicex_access

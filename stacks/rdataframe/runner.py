@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from vibeplot.core.sandbox import run as sandbox
-from vibeplot.core.datasets import Dataset
+from vibeplot.core.resolver import Dataset
 from vibeplot.core.errors import ConfigError
 from vibeplot.core.servicex import runner as servicex_runner
 

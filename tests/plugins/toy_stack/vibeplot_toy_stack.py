@@ -56,7 +56,7 @@ TOY_PHRASES = ("toy plugin sample", "toy dataset")
 
 
 def _toy_dataset():
-    from vibeplot.core.datasets import Dataset
+    from vibeplot.core.resolver import Dataset
 
     return Dataset(
         name="toy-plugin-sample",
@@ -71,7 +71,7 @@ def _toy_dataset():
 
 
 def resolve_toy(phrase, context):
-    from vibeplot.core.datasets import Candidate, normalise_phrase, phrase_score
+    from vibeplot.core.resolver import Candidate, normalise_phrase, phrase_score
 
     wanted = normalise_phrase(phrase)
     best, exact = max(phrase_score(wanted, normalise_phrase(p)) for p in (*TOY_PHRASES, "toy-plugin-sample"))

@@ -1,8 +1,9 @@
-"""Datasets: what a question runs on, and how phrases resolve to one.
+"""The dataset resolver: the :class:`Dataset` a question runs on, and how a phrase resolves to one.
 
-Resolvers are plugins (hook ``register_dataset_resolvers``).  Each returns
-ranked :class:`Candidate` objects for a phrase; vibeplot merges them.  A local
-file given with ``--dataset PATH`` needs no resolver.
+Resolvers are plugins (hook ``register_dataset_resolvers``).  Each returns ranked
+:class:`Candidate` objects for a phrase; vibeplot merges them.  A local file given with
+``--dataset PATH`` needs no resolver.  (The built-in datasets are resolver plugins in
+:mod:`vibeplot.datasets`; the ``vibeplot datasets`` command is :mod:`vibeplot.cli.datasets`.)
 
 >>> ds = resolve_one("adl benchmark sample", ResolveContext(stack="uproot_opendata"))  # doctest: +SKIP
 >>> ds.name, ds.format                                                                # doctest: +SKIP
