@@ -6,7 +6,7 @@ A scripted OpenAI-compatible server on 127.0.0.1 answers every call after ``--la
 (2 s, a typical hosted-model reply) with the uproot_opendata reference solution of the question
 asked.  The compare is 8 questions (ADL 1-8) × 2 models (openai/gpt-4o-mini, openai/gpt-4o)
 × 3 trials on uproot_opendata, no baseline: 48 cells, each a full ask run with validation
-(reference values are recorded once, before timing).  Prints both wall times, the ratio
+(truth values are recorded once, before timing).  Prints both wall times, the ratio
 (target >= 5), the mean script time per cell, and the speed-up bound of this machine: model
 calls overlap freely, but scripts share the cores (``RUN_SLOTS``), so with S seconds of script
 per cell and C cores no schedule beats (serial seconds per cell) / max(that / 8, S / C).
@@ -24,7 +24,7 @@ os.environ.setdefault("VIBEPLOT_CACHE_DIR", tempfile.mkdtemp(prefix="vibeplot-be
 os.environ.setdefault("OPENAI_API_KEY", "scripted")
 
 from vibeplot.core import plugins  # noqa: E402
-from vibeplot.core.bench.compare import CompareOptions, load_results, prepare_references, run_compare  # noqa: E402
+from vibeplot.core.bench.compare import CompareOptions, load_results, prepare_truth, run_compare  # noqa: E402
 from vibeplot.core.questions import registry, select  # noqa: E402
 from vibeplot.testing.scripted_server import ScriptedServer  # noqa: E402
 from vibeplot.datasets import embedded  # noqa: E402
@@ -60,7 +60,7 @@ def main() -> None:
                                   trials=args.trials, jobs=jobs, out=base / f"jobs{jobs}", api_base=server.url,
                                   baseline=False)
 
-        prepare_references(options(1))  # reference values cached before timing
+        prepare_truth(options(1))  # truth values cached before timing
         for jobs in (1, 8):
             start = time.perf_counter()
             result = run_compare(options(jobs))

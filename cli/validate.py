@@ -10,7 +10,7 @@ import click
 @click.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def validate(run_dir):
-    """Check RUN_DIR's plots against the benchmark question's reference values.
+    """Check RUN_DIR's plots against the benchmark question's truth values.
 
     \b
     Exit codes: 0 correct, 1 wrong or unverifiable, 2 not a run of a known benchmark question.

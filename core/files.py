@@ -5,7 +5,7 @@ so a read-only place or a path under a regular file is one clear line (exit 2), 
 half way through a run, and nothing is created there.
 
 Every file that others may read while vibeplot writes it (``run.json``, compare results, the
-reference-values cache, the embedded sample and its record) is written with :func:`atomic_write`:
+truth-values cache, the embedded sample and its record) is written with :func:`atomic_write`:
 a reader sees the old file or the new one, never half of one.
 
 >>> import tempfile

@@ -357,7 +357,7 @@ def _run(stack, qid: str, dataset: str | None, out: Path, isolation: str | None,
     if verdict["status"] == "correct":
         return Check(name, True, f"{plots}; verdict correct; {isolated}")
     diagnosis = verdict.get("diagnosis") or []
-    if verdict["status"] == "unverifiable" and any(d.startswith("no reference values") for d in diagnosis):
+    if verdict["status"] == "unverifiable" and any(d.startswith("no truth values") for d in diagnosis):
         return Check(name, True, f"{plots}; not validated ({'; '.join(diagnosis)}); {isolated}")
     return Check(name, False, "\n".join([f"{plots}; verdict {verdict['status']}", *diagnosis, where]))
 

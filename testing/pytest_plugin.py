@@ -8,7 +8,7 @@ importing this module imports nothing of vibeplot's.
   :class:`~vibeplot.testing.scripted_server.ScriptedServer` (``.url``, ``.requests``), stopped
   at teardown; ``replies`` is one script entry or a list of them;
 * ``vibeplot_cache``: an isolated ``VIBEPLOT_CACHE_DIR`` (shared by the tests of a session, so
-  the embedded sample and the reference values are made once), no user config file, no
+  the embedded sample and the truth values are made once), no user config file, no
   ``VIBEPLOT_*`` settings but ``VIBEPLOT_ISOLATION``, no ``*_API_KEY`` in the environment;
   yields the directory;
 * ``vibeplot_sample``: the embedded sample's path in that cache (generated on first use);

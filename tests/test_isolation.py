@@ -170,7 +170,7 @@ plt.hist(met * 2, bins=edges); plt.xlabel("MET [GeV]"); plt.savefig("met.png")
 honest = {"image": os.path.abspath("met.png"), "axes": [{"xlabel": "MET [GeV]", "ylabel": "", "title": "",
           "histograms": [{"kind": "bars", "edges": edges.tolist(), "values": counts.tolist(), "label": ""}]}]}
 json.dump(honest, open("met.png.json", "w"))
-for cache in glob.glob("/tmp/**/reference-values/*.json", recursive=True):
+for cache in glob.glob("/tmp/**/truth-values/*.json", recursive=True):
     try: open(cache, "w").write("[]")
     except OSError as err: print("refused", cache, err)
 """

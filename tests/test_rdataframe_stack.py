@@ -139,6 +139,6 @@ def test_root_th1_with_unusual_binning_validates_as_correct(tmp_path, sample):
         c.SaveAs("met.png")
     '''))
     assert sandbox.run_script(script, workdir=tmp_path, grant=sandbox.Grant(read_only=(sample,))).ok
-    reference = validate.reference_values_for("adl-1", str(sample), "flat-ntuple")
+    reference = validate.truth_values_for("adl-1", str(sample), "flat-ntuple")
     verdict = validate.validate(validate.load_sidecars(tmp_path), reference)
     assert verdict.status == "correct", verdict.diagnosis

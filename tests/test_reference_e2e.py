@@ -3,7 +3,7 @@ extras) in every stack (and the rdataframe stack in both modes), each in one att
 and a `correct` verdict; the histograms drawn agree bin for bin across stacks (same file, read from
 the capture sidecars), unless the registry states an intended difference; and every stack's
 reference validates every other stack's plots (each reference run records the values it
-histogrammed in attempt-1/reference-values.json)."""
+histogrammed in attempt-1/truth-values.json)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import LogSlice, only_run_dir, read_manifest, run_cli
-from vibeplot.core.ask.loop import REFERENCE_VALUES
+from vibeplot.core.ask.loop import TRUTH_VALUES
 from vibeplot.core.questions import registry
 from vibeplot.core.ask.validate import validate
 from vibeplot.core.servicex.local.launcher import SHARED_ENV
@@ -113,7 +113,7 @@ def test_stacks_agree_bin_for_bin(qid, tmp_path_factory, sample, request):
 @pytest.mark.parametrize("qid", slow_unless_q1)
 def test_every_reference_validates_every_other(qid, tmp_path_factory, sample, request):
     runs = all_variants(qid, tmp_path_factory, sample, request)
-    values = {v: json.loads((run / "attempt-1" / REFERENCE_VALUES).read_text()) for v, run in runs.items()}
+    values = {v: json.loads((run / "attempt-1" / TRUTH_VALUES).read_text()) for v, run in runs.items()}
     assert all(len(recorded) == len(read_manifest(runs[v])["plots"]) for v, recorded in values.items()), \
         {v: [r["source"] for r in recorded] for v, recorded in values.items()}
     for truth, recorded in values.items():

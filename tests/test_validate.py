@@ -1,4 +1,4 @@
-"""Validation against reference values: ADL references run with the values hook, small wrong
+"""Validation against truth values: ADL references run with the values hook, small wrong
 and right candidate scripts run with the capture hook, verdicts and diagnoses checked."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from vibeplot.core.questions import registry
 from vibeplot.datasets.sample import generate_sample
 from vibeplot.core.sandbox.run import Grant, run_script
-from vibeplot.core.ask.validate import load_sidecars, record_reference, tolerance, validate
+from vibeplot.core.ask.validate import load_sidecars, record_truth, tolerance, validate
 
 REFS = Path(__file__).resolve().parents[1] / "stacks" / "uproot_opendata" / "references"
 QUESTIONS = [1, 3, 4, 5, 6]
@@ -93,12 +93,12 @@ CANDIDATES = {
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Reference values per question and candidate sidecars per candidate (run in parallel)."""
+    """Truth values per question and candidate sidecars per candidate (run in parallel)."""
     base = tmp_path_factory.mktemp("validate")
     data = generate_sample(base / "sample.root", n_events=20000)
 
     def reference(q):
-        return q, record_reference(REFS / f"adl{q}.py", str(data), base / f"ref{q}")
+        return q, record_truth(REFS / f"adl{q}.py", str(data), base / f"ref{q}")
 
     # all candidates in one process (one import overhead), each in its own directory
     parts = [_HEAD.replace("DATA", str(data)), "import os\n"]
@@ -119,7 +119,7 @@ for name in {list(CANDIDATES)!r}:
 
     def mistake(q):
         question = registry()[f"adl-{q}"]
-        return q, [(description, record_reference(REFS / "mistakes" / script, str(data), base / f"mistake{q}"))
+        return q, [(description, record_truth(REFS / "mistakes" / script, str(data), base / f"mistake{q}"))
                    for script, description in question.mistakes]
 
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -134,7 +134,7 @@ def verdict(runs, name):
     return validate(cands[name], refs[CANDIDATES[name][0]])
 
 
-def test_reference_values_recorded(runs):
+def test_truth_values_recorded(runs):
     refs, _, _ = runs
     assert all(len(refs[q]) == (2 if q == 6 else 1) for q in QUESTIONS)
     assert len(refs[1][0]["values"]) == 20000 and refs[1][0]["weights"] is None

@@ -23,7 +23,7 @@ from vibeplot.core.ask.rundir import RunRecord
 from vibeplot.core.stack import Failure
 
 #: file a reference run leaves in its attempt directory: the values it histogrammed
-REFERENCE_VALUES = "reference-values.json"
+TRUTH_VALUES = "truth-values.json"
 
 
 @dataclass
@@ -231,7 +231,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 continue
             status(f"attempt {n}/{opts.max_iterations}: running the script")
             workdir = record.attempt_dir(n)
-            recording = (sandbox.recording_values(workdir / REFERENCE_VALUES) if model.records_values
+            recording = (sandbox.recording_values(workdir / TRUTH_VALUES) if model.records_values
                          else contextlib.nullcontext())  # a reference run also records what it histograms
             with recording, sandbox.granting(grant_for(stack, ds)), (opts.run_slot or contextlib.nullcontext()):
                 result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, dataset=ds)

@@ -1,10 +1,10 @@
 """Check a candidate's plots against a reference solution's unbinned values.
 
 A reference script is run once with :mod:`vibeplot.core.sandbox.child.values`, which records
-every array it histograms (:func:`record_reference`).  Which script gives the truth is data:
+every array it histograms (:func:`record_truth`).  Which script gives the truth is data:
 any installed stack's reference that reads a local file itself (the stack's
 ``truth_references``), in the order the question registry's ``truth`` prefers
-(:func:`truth_scripts`, :func:`reference_values_for`); core names no stack.  A candidate run leaves
+(:func:`truth_scripts`, :func:`truth_values_for`); core names no stack.  A candidate run leaves
 capture sidecars ``NAME.png.json`` (:mod:`vibeplot.core.sandbox.child.capture`) with the
 edges and contents of every histogram it drew (:func:`load_sidecars`).
 :func:`validate` then fills each reference quantity into *each candidate
@@ -21,7 +21,7 @@ Bins with no reference entries in range at all never match (nothing to check).
 
 Verdict:
 
-* ``unverifiable``: no histogram readable from any figure, or no reference values;
+* ``unverifiable``: no histogram readable from any figure, or no truth values;
 * ``correct``: every reference quantity is matched by some candidate histogram and
   every candidate histogram matches some quantity (the same quantity drawn twice,
   e.g. fill + outline, is fine);
@@ -40,7 +40,7 @@ Verdict:
   3. ``selection too loose by N events`` / ``too tight by N events``: the
      candidate is a superset (every bin >=) or subset (every bin <=) of the
      reference within tolerance; N = candidate total - reference total in range;
-  4. ``shifted by X``: the candidate matches the reference values plus a
+  4. ``shifted by X``: the candidate matches the truth values plus a
      constant offset (estimated from the binned means, refined on a small grid);
      this match is estimated, so it uses the looser tolerance ``max(tol, 0.02 N)``;
   5. ``same number of entries but different values``: the totals agree within
@@ -117,7 +117,7 @@ def load_sidecars(run_dir: Path) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(run_dir).rglob("*.png.json"))]
 
 
-def record_reference(script: Path | str, dataset: str, workdir: Path | None = None, **run_kwargs) -> list[dict]:
+def record_truth(script: Path | str, dataset: str, workdir: Path | None = None, **run_kwargs) -> list[dict]:
     """Run a reference script (``{{dataset}}`` replaced by ``dataset``) with the values hook;
     return the recorded values (see :mod:`vibeplot.core.sandbox.child.values`)."""
     from vibeplot.core.sandbox.run import Grant, run_script
@@ -127,7 +127,7 @@ def record_reference(script: Path | str, dataset: str, workdir: Path | None = No
     text = Path(script).read_text(encoding="utf-8").replace(PLACEHOLDER, str(dataset))
     path = workdir / "reference.py"
     path.write_text(text, encoding="utf-8")
-    out = workdir / "reference-values.json"
+    out = workdir / "truth-values.json"
     local = Path(dataset) if "://" not in dataset and Path(dataset).exists() else None
     result = run_script(path, workdir=workdir, startup=STARTUP, extra_env={"VIBEPLOT_RECORD_VALUES": str(out)},
                         grant=Grant(read_only=(local,) if local else ()), **run_kwargs)
@@ -232,17 +232,17 @@ def diagnose(quantity: dict, h: _Hist, mistakes: list[tuple[str, list[dict]]] = 
     return f"counts differ: {round(max(excess, deficit))} of {round(expected.sum())} entries in range"
 
 
-def validate(candidate_sidecars: list[dict], reference_values: list[dict],
+def validate(candidate_sidecars: list[dict], truth_values: list[dict],
              mistakes: list[tuple[str, list[dict]]] = ()) -> Verdict:
     """Compare a candidate's drawn histograms with a reference's recorded values.
 
-    ``candidate_sidecars``: parsed capture sidecars; ``reference_values``: records
+    ``candidate_sidecars``: parsed capture sidecars; ``truth_values``: records
     from :mod:`vibeplot.core.sandbox.child.values` (``label``, ``values``, ``weights``);
     ``mistakes``: (description, recorded values) of known wrong readings, used only
     to name what went wrong.
     """
     hists = _candidates(candidate_sidecars)
-    quantities = [q for q in reference_values if q.get("values") is not None]
+    quantities = [q for q in truth_values if q.get("values") is not None]
     if not hists:
         return Verdict("unverifiable", ["no histogram could be read from any figure"])
     if not quantities:
@@ -307,7 +307,7 @@ def truth_scripts(question_id: str, dataset_format: str = "") -> list[tuple[str,
 
 
 def recorded_values(script: Path, dataset_location: str) -> list[dict]:
-    """:func:`record_reference` of ``script`` on a local file, cached by file and script content."""
+    """:func:`record_truth` of ``script`` on a local file, cached by file and script content."""
     import hashlib
 
     from vibeplot.core import config
@@ -315,11 +315,11 @@ def recorded_values(script: Path, dataset_location: str) -> list[dict]:
     path = Path(dataset_location)
     stat = path.stat()
     key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{script.read_text()}".encode())
-    cache = config.cache_dir() / "reference-values" / f"{script.stem}-{key.hexdigest()[:16]}.json"
+    cache = config.cache_dir() / "truth-values" / f"{script.stem}-{key.hexdigest()[:16]}.json"
     if cache.is_file():
         return json.loads(cache.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="vibeplot-ref-") as tmp:
-        values = record_reference(script, str(path), Path(tmp))
+        values = record_truth(script, str(path), Path(tmp))
     cache.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(cache, json.dumps(values))
     return values
@@ -329,7 +329,7 @@ def _readable(dataset_location: str, dataset_format: str) -> bool:
     return dataset_format in _READABLE and Path(dataset_location).is_file()
 
 
-def reference_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[dict] | None:
+def truth_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[dict] | None:
     """Recorded values of ``question_id``'s truth reference on a dataset, cached; None when there is none.
 
     The first of :func:`truth_scripts` that runs gives them; when every one fails, the first
@@ -383,12 +383,12 @@ def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
     if manifest.get("outcome") != "plot":
         return Verdict("unverifiable", ["the run made no plot"])
     dataset = manifest.get("dataset") or {}
-    reference = reference_values_for(question_id, dataset.get("location", ""), dataset.get("format", ""))
+    reference = truth_values_for(question_id, dataset.get("location", ""), dataset.get("format", ""))
     if reference is None:
         why = ("no installed stack has a reference for it that reads the file directly"
                if _readable(dataset.get("location", ""), dataset.get("format", ""))
                else "the dataset is not a local file that references read directly")
-        return Verdict("unverifiable", [f"no reference values for {question_id} on {dataset.get('name')}: {why}"])
+        return Verdict("unverifiable", [f"no truth values for {question_id} on {dataset.get('name')}: {why}"])
     sidecars, changed = [], []
     recorded = manifest.get("plot_records")
     for png in manifest.get("plots", []):

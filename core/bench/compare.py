@@ -456,8 +456,8 @@ def _write_spec(opts: CompareOptions) -> None:
     atomic_write(path, json.dumps(spec, indent=2) + "\n")
 
 
-def prepare_references(opts: CompareOptions) -> None:
-    """Record each question's reference values once, before cells validate against them."""
+def prepare_truth(opts: CompareOptions) -> None:
+    """Record each question's truth values once, before cells validate against them."""
     from vibeplot.core.ask import validate
     from vibeplot.core.resolver import ResolveContext, resolve_one
     from vibeplot.core.questions import registry
@@ -466,7 +466,7 @@ def prepare_references(opts: CompareOptions) -> None:
         ds = resolve_one(registry()[qid].dataset or config.DEFAULT_DATASET_PHRASE, ResolveContext())
         if ds.prepare:
             ds.prepare()
-        validate.reference_values_for(qid, ds.location, ds.format)
+        validate.truth_values_for(qid, ds.location, ds.format)
         validate.mistake_values_for(qid, ds.location, ds.format)
 
 
@@ -496,7 +496,7 @@ def run_compare(opts: CompareOptions, progress: Progress | None = None,
     progress = progress or Progress(total=len(cells))
     progress.total, progress.skipped, progress.done = len(cells), len(cells) - len(todo), len(cells) - len(todo)
     on_update(progress)
-    prepare_references(opts)
+    prepare_truth(opts)
     settings = CellSettings(str(out.resolve()), opts.api_base, opts.max_iterations, opts.timeout, opts.memory_mb,
                             api_key=opts.api_key, llm_timeout=opts.llm_timeout)
     budget = Budget(opts.max_cost)

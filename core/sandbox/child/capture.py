@@ -17,7 +17,7 @@ script has ended, so a script cannot forge the record by editing files.  For ROO
 ``TPad::Print`` are wrapped the same way (through a ROOT pythonization, so only
 when the script uses canvases): every 1-D ``TH1`` on the canvas or its pads,
 also inside a ``THStack``, with edges, contents, variances and titles.
-Validation (comparing against reference values) reads these files.  Neither
+Validation (comparing against truth values) reads these files.  Neither
 matplotlib nor ROOT is imported by this module itself, so scripts that do not plot
 pay nothing.
 """
