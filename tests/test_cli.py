@@ -198,3 +198,43 @@ def test_server_errors_after_retries_end_with_exit_1(tmp_path, sample):
 def test_plugin_commands_are_added(tmp_path):
     proc = run_cli("toy-hello", cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.strip() == "hello from the toy plugin"
+
+
+def _mentioned_commands() -> list[tuple[str, str]]:
+    """(file, text) of every ``vibeplot ...`` command line written in the README, the dataset catalog
+    and the prompts and hints a model reads."""
+    import re
+
+    from conftest import ROOT
+
+    files = [ROOT / "README.md", ROOT / "datasets" / "catalog.toml", *ROOT.glob("hints/*.md"),
+             *ROOT.glob("stacks/*/prompt.md"), *ROOT.glob("stacks/*/hints/*.md")]
+    found = []
+    for path in files:
+        for match in re.finditer(r"`?vibeplot ((?:[a-z][a-z-]* ?)+(?:--?[a-zA-Z][\w-]*[^`\n)]*)?)", path.read_text()):
+            found.append((path.name, match.group(1).strip()))
+    return found
+
+
+def test_every_command_written_in_docs_and_notes_exists():
+    """A command or option named in the README, the catalog notes or a prompt must exist (the sample's
+    notes once said `vibeplot datasets --events`; the option belongs to `datasets generate`)."""
+    import click
+
+    from vibeplot.cli.main import cli
+
+    mentioned = _mentioned_commands()
+    assert len(mentioned) > 20, mentioned
+    for where, line in mentioned:
+        words = line.split()
+        command, used = cli, []
+        while words and isinstance(command, click.Group) and words[0] in command.commands:
+            command = command.commands[words.pop(0)]
+            used.append(command.name)
+        if not used:
+            continue  # prose such as "vibeplot runs ..." names no command
+        options = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+        for word in words:
+            if word.startswith("-"):
+                name = word.split("=")[0]
+                assert name in options, f"{where}: `vibeplot {line}`: {' '.join(used)} has no option {name}"
