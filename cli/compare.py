@@ -57,6 +57,9 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
     """
     from rich.live import Live
 
+    from vibeplot.core.errors import require_extra
+
+    require_extra("compare", "pyarrow", needed_for="vibeplot compare")
     from vibeplot.core import plugins
     from vibeplot.core.bench import compare as core
 
@@ -109,8 +112,10 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def report_command(out):
     """(Re)write OUT/report.md and OUT/report.html from a compare's results."""
+    from vibeplot.core.errors import ConfigError, require_extra
+
+    require_extra("compare", "pyarrow", needed_for="vibeplot report")
     from vibeplot.core.bench import report
-    from vibeplot.core.errors import ConfigError
 
     if not (out / "compare.json").is_file():
         raise ConfigError(f"{out} is not a compare directory (no compare.json)")

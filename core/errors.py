@@ -68,3 +68,48 @@ class BudgetExceeded(VibeplotError):
     """``vibeplot compare --max-cost``: the next model call could take spending over the budget."""
 
     exit_code = EXIT_NO_PLOT
+
+
+#: optional features of core and the extra that installs them (pyproject.toml's optional-dependencies;
+#: a stack names its own, e.g. for ROOT)
+EXTRAS = {
+    "local-servicex": "the offline ServiceX backend (moto's S3, flask, func-adl-uproot, pyarrow)",
+    "xaod-preflight": "the offline check of xAOD (PHYSLITE) queries (servicex-local)",
+    "compare": "compare and report (pyarrow, pandas)",
+    "dask": "compare --executor dask://... (distributed)",
+}
+
+
+def missing_modules(*modules: str) -> list[str]:
+    """The ``modules`` that cannot be imported here (found without importing them).
+
+    >>> missing_modules("json", "no_such_module_here")
+    ['no_such_module_here']
+    """
+    import importlib.util
+
+    missing = []
+    for name in modules:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def require_extra(extra: str, *modules: str, needed_for: str) -> None:
+    """Raise :class:`ConfigError` naming the extra to install when any of ``modules`` is missing.
+
+    >>> require_extra("compare", "json", needed_for="vibeplot compare")
+    >>> try:
+    ...     require_extra("compare", "no_such_module_here", needed_for="vibeplot compare")
+    ... except ConfigError as err:
+    ...     print(err, "/", err.hint)
+    vibeplot compare needs the 'compare' extra (not installed: no_such_module_here) / pip install 'vibeplot[compare]' adds compare and report (pyarrow, pandas)
+    """
+    missing = missing_modules(*modules)
+    if missing:
+        raise ConfigError(f"{needed_for} needs the {extra!r} extra (not installed: {', '.join(missing)})",
+                          hint=f"pip install 'vibeplot[{extra}]' adds {EXTRAS.get(extra, extra)}")

@@ -238,3 +238,37 @@ def test_every_command_written_in_docs_and_notes_exists():
             if word.startswith("-"):
                 name = word.split("=")[0]
                 assert name in options, f"{where}: `vibeplot {line}`: {' '.join(used)} has no option {name}"
+
+
+_WITHOUT = """
+import sys
+BLOCKED = set(sys.argv[1].split(","))
+class Block:  # as if these packages were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Block())
+sys.argv = ["vibeplot", *sys.argv[2:]]
+from vibeplot.cli.main import main
+main()
+"""
+
+
+@pytest.mark.parametrize("blocked, args, extra", [
+    ("pyarrow", ["compare", "-q", "adl-1", "-s", "uproot_opendata", "-o", "cmp"], "compare"),
+    ("pyarrow", ["report", "."], "compare"),
+    ("moto,flask", ["ask", "--model", "reference", "--stack", "servicex_awkward", "--out", "runs",
+                    "Plot the missing transverse energy of all events"], "local-servicex"),
+], ids=["compare", "report", "servicex-offline"])
+def test_a_missing_extra_is_one_line_naming_it(blocked, args, extra, tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "compare.json").write_text("{}")
+    proc = subprocess.run([sys.executable, "-c", _WITHOUT, blocked, *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    _no_traceback(proc)
+    assert f"needs the '{extra}' extra (not installed: {blocked.replace(',', ', ')})" in proc.stderr
+    assert f"pip install 'vibeplot[{extra}]'" in proc.stderr
+    assert not (tmp_path / "runs").exists()  # stopped before any run directory or model call

@@ -80,6 +80,18 @@ def test_preflight_names_the_misspelt_method(stack):
     assert any("Pre-flight" in p and "ptt" in p and "Jet_v1" in p for p in problems), problems
 
 
+def test_preflight_without_its_extra_warns_once_and_lets_the_query_through(stack, monkeypatch, capsys):
+    from vibeplot.core.servicex import preflight
+
+    monkeypatch.setattr(preflight, "missing_modules", lambda *names: list(names))
+    preflight._skipped_once.cache_clear()
+    code = PHYSLITE.replace("{method}", "ptt")
+    assert preflight.xaod_preflight(code, None) == [] and preflight.xaod_preflight(code, None) == []
+    warned = capsys.readouterr().err
+    assert warned.count("pip install 'vibeplot[xaod-preflight]'") == 1
+    preflight._skipped_once.cache_clear()
+
+
 def test_preflight_accepts_a_correct_xaod_query(stack):
     assert policies.check(PHYSLITE.replace("{method}", "pt"), stack.policies) == []
 

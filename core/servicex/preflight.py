@@ -16,19 +16,31 @@ unknown method or collection becomes a policy error fed back to the model.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
+import sys
 import tempfile
 from pathlib import Path
 
+from vibeplot.core.errors import missing_modules
 from vibeplot.core.sandbox import run as sandbox
 
 _XAOD_QUERY = re.compile(r"FuncADLQueryPHYS(LITE)?\b|FuncADL_ATLAS(r2[1-5]|xAOD)\b")
 
 
+@functools.cache
+def _skipped_once() -> None:
+    print("Warning: xAOD queries are sent unchecked (the pre-flight needs the 'xaod-preflight' extra: "
+          "pip install 'vibeplot[xaod-preflight]')", file=sys.stderr)
+
+
 def xaod_preflight(code: str, tree: ast.Module, *, timeout: float = 120.0) -> list[str]:
     """Policy: problems found by building and translating the script's xAOD queries offline."""
     if not _XAOD_QUERY.search(code):
+        return []
+    if missing_modules("servicex_local"):
+        _skipped_once()
         return []
     with tempfile.TemporaryDirectory(prefix="vibeplot-preflight-") as tmp:
         work = Path(tmp)
