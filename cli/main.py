@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import ask, compare, datasets, doctor, hints, questions, servicex, stacks, validate
+from . import ask, compare, config, datasets, doctor, hints, questions, servicex, stacks, validate
 
 
 class VibeplotGroup(click.Group):
@@ -46,6 +46,7 @@ cli.add_command(questions.questions)
 cli.add_command(servicex.servicex)
 cli.add_command(validate.validate)
 cli.add_command(doctor.doctor)
+cli.add_command(config.config_command)
 cli.add_command(compare.compare)
 cli.add_command(compare.report_command)
 

@@ -76,3 +76,37 @@ def setting(name: str, cli_value=None, default=None):
     if env:
         return env
     return _file_settings(config_path()).get(name, default)
+
+
+#: every setting read through :func:`setting`: its meaning (``vibeplot config`` shows them all)
+SETTINGS = {
+    "model": "the model for ask (a litellm model string, or reference)",
+    "stack": "the stack for ask, hints and compare",
+    "api_base": "an OpenAI-compatible server for the model (--api-base)",
+    "api_key": "the only key sent to --api-base (--api-key)",
+    "llm_timeout": "seconds one model call may take (--llm-timeout)",
+    "max_iterations": "attempts before giving up (--max-iterations)",
+    "out": "where ask writes run directories (--out)",
+    "isolation": "auto, required or none (--isolation)",
+}
+
+
+def source(name: str) -> str:
+    """Where :func:`setting` finds ``name`` when no option is given: ``VIBEPLOT_<NAME>``, the
+    config file, or ``default``.
+
+    >>> import os; os.environ["VIBEPLOT_OUT"] = "runs"; source("out")
+    'VIBEPLOT_OUT'
+    >>> del os.environ["VIBEPLOT_OUT"]
+    """
+    if os.environ.get(f"VIBEPLOT_{name.upper()}"):
+        return f"VIBEPLOT_{name.upper()}"
+    if name in _file_settings(config_path()):
+        return f"config file {config_path()}"
+    return "default"
+
+
+def unknown_file_keys() -> list[str]:
+    """Keys of the config file that no setting reads (a typo, say)."""
+    return sorted(set(_file_settings(config_path())) - set(SETTINGS))
+

@@ -272,3 +272,29 @@ def test_a_missing_extra_is_one_line_naming_it(blocked, args, extra, tmp_path):
     assert f"needs the '{extra}' extra (not installed: {blocked.replace(',', ', ')})" in proc.stderr
     assert f"pip install 'vibeplot[{extra}]'" in proc.stderr
     assert not (tmp_path / "runs").exists()  # stopped before any run directory or model call
+
+
+def test_config_shows_each_setting_and_where_it_comes_from(tmp_path):
+    config_file = tmp_path / "config.toml"
+    config_file.write_text('max_iterations = 5\napi_key = "sk-CONFIG-SECRET"\nmodle = "typo"\n')
+    proc = run_cli("config", cwd=tmp_path, env={"VIBEPLOT_CONFIG": str(config_file), "VIBEPLOT_STACK": "rdataframe"})
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line for line in proc.stdout.splitlines()}
+    assert rows["stack"].split()[1:] == ["rdataframe", "VIBEPLOT_STACK"]
+    assert rows["max_iterations"].split()[1] == "5" and str(config_file) in rows["max_iterations"]
+    assert rows["out"].split()[1:] == ["vibeplot-runs", "default"]
+    assert "sk-CONFIG-SECRET" not in proc.stdout + proc.stderr and "(set, not shown)" in rows["api_key"]
+    assert "'modle'" in proc.stderr and "not a setting" in proc.stderr
+    from vibeplot.core import config
+
+    assert set(config.SETTINGS) <= set(rows)
+
+
+def test_every_setting_is_in_the_readme_table():
+    from conftest import ROOT
+
+    from vibeplot.core import config
+
+    readme = (ROOT / "README.md").read_text()
+    for name in config.SETTINGS:
+        assert f"| `{name}` | `VIBEPLOT_{name.upper()}` |" in readme, name
