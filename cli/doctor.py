@@ -29,6 +29,10 @@ def doctor():
                    "(pip does by default; uv: `uv sync --compile-bytecode` or UV_COMPILE_BYTECODE=1)")
     else:
         click.echo("bytecode: installed (scripts start without compiling their imports)")
+    from vibeplot.core.errors import EXTRA_MODULES, missing_modules
+
+    click.echo("extras: " + ", ".join(f"{extra} {'missing' if missing_modules(*modules) else 'installed'}"
+                                      for extra, modules in EXTRA_MODULES.items()))
     if status.available:
         network = "no network unless the stack needs it (ServiceX, remote files)"
         click.echo(f"isolation: bubblewrap ({status.detail}): scripts see a read-only file system, an empty "

@@ -73,10 +73,17 @@ class BudgetExceeded(VibeplotError):
 #: optional features of core and the extra that installs them (pyproject.toml's optional-dependencies;
 #: a stack names its own, e.g. for ROOT)
 EXTRAS = {
-    "local-servicex": "the offline ServiceX backend (moto's S3, flask, func-adl-uproot, pyarrow)",
+    "parquet": "parquet results from ServiceX and from the offline backend (pyarrow)",
     "xaod-preflight": "the offline check of xAOD (PHYSLITE) queries (servicex-local)",
     "compare": "compare and report (pyarrow, pandas)",
     "dask": "compare --executor dask://... (distributed)",
+}
+#: the modules each of those extras installs (what ``vibeplot doctor`` looks for)
+EXTRA_MODULES = {
+    "parquet": ("pyarrow",),
+    "xaod-preflight": ("servicex_local",),
+    "compare": ("pyarrow", "pandas"),
+    "dask": ("distributed",),
 }
 
 

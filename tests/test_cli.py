@@ -257,9 +257,9 @@ main()
 @pytest.mark.parametrize("blocked, args, extra", [
     ("pyarrow", ["compare", "-q", "adl-1", "-s", "uproot_opendata", "-o", "cmp"], "compare"),
     ("pyarrow", ["report", "."], "compare"),
-    ("moto,flask", ["ask", "--model", "reference", "--stack", "servicex_awkward", "--out", "runs",
-                    "Plot the missing transverse energy of all events"], "local-servicex"),
-], ids=["compare", "report", "servicex-offline"])
+    ("distributed", ["compare", "-q", "adl-1", "-s", "uproot_opendata", "-o", "runs", "--executor",
+                     "dask://127.0.0.1:9"], "dask"),
+], ids=["compare", "report", "dask"])
 def test_a_missing_extra_is_one_line_naming_it(blocked, args, extra, tmp_path):
     import subprocess
     import sys
@@ -298,3 +298,13 @@ def test_every_setting_is_in_the_readme_table():
     readme = (ROOT / "README.md").read_text()
     for name in config.SETTINGS:
         assert f"| `{name}` | `VIBEPLOT_{name.upper()}` |" in readme, name
+
+
+def test_doctor_says_which_extras_are_installed(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _WITHOUT, "pyarrow", "doctor"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    extras = next(line for line in proc.stdout.splitlines() if line.startswith("extras:"))
+    assert "parquet missing" in extras and "compare missing" in extras and "dask installed" in extras, extras

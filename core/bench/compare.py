@@ -54,7 +54,7 @@ import pyarrow.parquet as pq
 
 from vibeplot.core import config
 from vibeplot.core.files import atomic_write
-from vibeplot.core.errors import BudgetExceeded, ConfigError, ModelCallError, VibeplotError
+from vibeplot.core.errors import BudgetExceeded, ConfigError, ModelCallError, VibeplotError, require_extra
 from vibeplot.core.ask import oracle
 from vibeplot.core.ask.llm import DEFAULT_TIMEOUT
 
@@ -431,6 +431,8 @@ def _check(opts: CompareOptions) -> None:
             raise ConfigError(f"unknown question {q!r}", hint="see `vibeplot questions list`")
     if opts.executor != "local" and not opts.executor.startswith("dask://"):
         raise ConfigError(f"unknown executor {opts.executor!r}", hint="use local or dask://HOST:PORT")
+    if opts.executor.startswith("dask://"):
+        require_extra("dask", "distributed", needed_for="compare --executor dask://...")
     if not opts.models and not opts.baseline:
         raise ConfigError("no models to compare")
     if opts.max_cost is not None:
@@ -556,10 +558,7 @@ def _run_local(todo, settings, budget: Budget, jobs: int, progress: Progress, on
 
 
 def _run_dask(address: str, todo, settings, budget: Budget, jobs: int, progress: Progress, on_update) -> str:
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise ConfigError("the Dask executor needs distributed", hint="pip install 'vibeplot[dask]'") from None
+    from distributed import Client, as_completed  # present: checked with the options
     client = Client(address.replace("dask://", "tcp://", 1), timeout="20s")
     queue = list(todo)
     running: dict = {}  # future -> (cell, budget gate context)

@@ -65,13 +65,9 @@ def user_servicex_config() -> Path | None:
 
 
 def check_dataset(dataset: Dataset) -> None:
-    """Before any LLM call: a rucio dataset needs the user's ServiceX configuration; any other
-    dataset goes through the local backend, which needs the ``local-servicex`` extra."""
-    if not is_rucio(dataset):
-        from vibeplot.core.servicex.local.launcher import require_backend
-
-        require_backend()
-    elif user_servicex_config() is None:
+    """Before any LLM call: a rucio dataset needs the user's ServiceX configuration (any other
+    dataset goes through the local backend, which the default install includes)."""
+    if is_rucio(dataset) and user_servicex_config() is None:
         raise ConfigError(
             f"{dataset.name} is a rucio dataset, which needs a real ServiceX, and no servicex.yaml was found",
             hint="put your servicex.yaml (with its token) in this directory or $HOME, or point "

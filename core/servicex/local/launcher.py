@@ -15,7 +15,7 @@ and writes a ``servicex.yaml`` for the unmodified client::
         config = sx.write_config(tmp)             # tmp/servicex.yaml, cache in tmp/servicex-cache
         files = deliver(spec, config_path=str(config), progress_bar="none")
 
-This module imports nothing heavy: the client side never loads moto or boto3.
+This module imports nothing heavy: the client side never loads the transformers' libraries.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ def serve(host: str = "127.0.0.1", port: int = 0, log_path: Optional[str | Path]
     ``ready`` is called once with ``{"url", "s3", "log", "pid"}`` when the backend
     accepts requests.  Signal handlers are installed only in the main thread.
     """
-    require_backend()
     from vibeplot.core.servicex.local.server import LocalBackend
 
     stop = stop or threading.Event()
@@ -87,18 +86,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     return 0
 
 
-#: what the backend process imports (the ``local-servicex`` extra)
-BACKEND_MODULES = ("moto", "flask", "flask_cors", "func_adl_uproot", "pyarrow")
-
-
-def require_backend() -> None:
-    """A one-line error naming the extra when the backend's packages are not installed."""
-    from vibeplot.core.errors import require_extra
-
-    require_extra("local-servicex", *BACKEND_MODULES,
-                  needed_for="the local ServiceX backend (ServiceX stacks on local files, offline)")
-
-
 class LocalServiceX:
     """The backend as a subprocess in its own process group; a context manager.
 
@@ -129,7 +116,6 @@ class LocalServiceX:
     def start(self) -> "LocalServiceX":
         if self._proc is not None:
             raise RuntimeError("LocalServiceX is already started")
-        require_backend()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         command = [self.python, "-m", "vibeplot.core.servicex.local", "serve", "--port", str(self.port),
                    "--log", str(self.log_path)]

@@ -14,9 +14,10 @@ the servicex 3.x client makes:
 ``GET|DELETE /servicex/datasets[/{id}]``                 the datasets of the requests
 =======================================================  ===========================================
 
-Results go to an S3 store on loopback (moto's ``ThreadedMotoServer``), one
-bucket per request id, announced in the status document (``minio-endpoint``
-``127.0.0.1:PORT``, ``minio-secured`` false, dummy keys).  Transforms run in a
+Results are served from the same port through the part of the S3 API the
+client uses (:mod:`.objectstore`), one bucket per request id, announced in the
+status document (``minio-endpoint`` ``127.0.0.1:PORT``, ``minio-secured``
+false, dummy keys).  Transforms run in a
 thread pool (2 workers), one task per input file (see :mod:`.transforms`).
 
 How failures reach the client
@@ -64,7 +65,9 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
+from vibeplot.core.errors import missing_modules
 from vibeplot.core.servicex.local import transforms
+from vibeplot.core.servicex.local.objectstore import ObjectStore
 
 APP_VERSION = "vibeplot-sxlocal-1.0"
 CAPABILITIES = ["poll_local_transformation_results", "long_sample_titles_10240"]
@@ -114,7 +117,7 @@ class Request:
 
 
 class LocalBackend:
-    """The HTTP API, the S3 store and the transform pool; ``start()`` / ``stop()``."""
+    """The HTTP API, the object store and the transform pool; ``start()`` / ``stop()``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_path: Optional[str | Path] = None,
                  workers: int = 2, status_wait: float = 2.0, echo_stderr: bool = True):
@@ -138,25 +141,12 @@ class LocalBackend:
         for handler in handlers:
             handler.setFormatter(formatter)
             self.log.addHandler(handler)
-        self._moto = self._httpd = self._thread = self._pool = self._s3 = None
+        self._httpd = self._thread = self._pool = None
+        self.store = ObjectStore()
         self._workdir: Optional[Path] = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "LocalBackend":
-        import boto3
-        from moto.server import ThreadedMotoServer
-
-        werkzeug_log = logging.getLogger("werkzeug")  # moto's per-request access log
-        if werkzeug_log.level == logging.NOTSET:
-            werkzeug_log.setLevel(logging.WARNING)
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
-        self._moto.start()
-        s3_host, s3_port = self._moto.get_host_and_port()
-        self.s3_endpoint = f"{s3_host}:{s3_port}"
-        self._s3 = boto3.client(
-            "s3", endpoint_url=f"http://{self.s3_endpoint}", region_name="us-east-1",
-            aws_access_key_id=S3_ACCESS_KEY, aws_secret_access_key=S3_SECRET_KEY,
-        )
         self._workdir = Path(tempfile.mkdtemp(prefix="sxlocal-"))
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sxlocal-transform")
         self._httpd = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
@@ -164,6 +154,8 @@ class LocalBackend:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="sxlocal-http", daemon=True)
         self._thread.start()
+        host, port = self._httpd.server_address[:2]
+        self.s3_endpoint = f"{host}:{port}"
         threading.Thread(target=_warm_up, name="sxlocal-warm-up", daemon=True).start()
         self.log.info("local ServiceX backend serving %s (S3 at %s, log %s)", self.url, self.s3_endpoint, self.log_path)
         return self
@@ -174,22 +166,20 @@ class LocalBackend:
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
-        """Stop serving, cancel queued transforms, wait for running ones, stop S3."""
+        """Stop serving, cancel queued transforms, wait for running ones, delete the results."""
         if self._httpd:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._thread.join()
         if self._pool:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._moto:
-            self._moto.stop()
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
         self.log.info("local ServiceX backend stopped")
         for handler in list(self.log.handlers):
             handler.close()
             self.log.removeHandler(handler)
-        self._httpd = self._pool = self._moto = self._workdir = None
+        self._httpd = self._pool = self._workdir = None
 
     def __enter__(self) -> "LocalBackend":
         return self.start()
@@ -232,6 +222,9 @@ class LocalBackend:
             return 400, {"message": "The local backend only supports result-destination object-store"}, None
         if fmt not in transforms.RESULT_FORMATS:
             return 400, {"message": f"result-format must be one of {', '.join(transforms.RESULT_FORMATS)}, not {fmt}"}, None
+        if fmt == "parquet" and missing_modules("pyarrow"):
+            return 400, {"message": "result-format parquet needs pyarrow, which is not installed: "
+                                    "pip install 'vibeplot[parquet]' (or ask for root-file results)"}, None
         if bool(did) == bool(files) or not isinstance(files, list):
             return 400, {"message": "Must provide did or file-list but not both"}, None
         try:
@@ -244,7 +237,7 @@ class LocalBackend:
         req = Request(request_id=request_id, title=body.get("title"), did=name, did_id=did_id,
                       selection=body.get("selection") or "", codegen=codegen, result_format=fmt,
                       file_list=[] if did else list(dict.fromkeys(str(f) for f in files)))  # no duplicates
-        self._s3.create_bucket(Bucket=request_id)
+        self.store.create_bucket(request_id)
         with self._lock:
             self.requests[request_id] = req
             self.datasets[did_id] = self._dataset_doc(did_id, name, req.file_list, did)
@@ -289,8 +282,9 @@ class LocalBackend:
         started = _now()
         try:
             events, size = transforms.transform_file(runner, path, out, req.result_format)
-            self._s3.upload_file(str(out), req.request_id, key)
-        except Exception as error:  # TransformError, or an S3 problem
+            self.store.put(req.request_id, key, out)
+        except Exception as error:  # TransformError, or the request was deleted meanwhile
+            out.unlink(missing_ok=True)
             message = str(error)
             self.log.error("request %s (%s) file %s: transform FAILED: %s", req.request_id, req.title, path, message)
             events, size, outcome = 0, 0, "failure"
@@ -298,8 +292,6 @@ class LocalBackend:
             message, outcome = None, "success"
             self.log.info("request %s (%s) file %s: %d events, %d bytes -> s3://%s/%s",
                           req.request_id, req.title, path, events, size, req.request_id, key)
-        finally:
-            out.unlink(missing_ok=True)
         seconds = (_now() - started).total_seconds()
         with req.lock:
             req.results.append({
@@ -346,12 +338,7 @@ class LocalBackend:
 
     def delete(self, req: Request) -> None:
         self.cancel(req)
-        try:
-            for obj in self._s3.list_objects_v2(Bucket=req.request_id).get("Contents", []):
-                self._s3.delete_object(Bucket=req.request_id, Key=obj["Key"])
-            self._s3.delete_bucket(Bucket=req.request_id)
-        except Exception as error:  # noqa: BLE001 — a missing bucket is fine
-            self.log.warning("request %s: deleting its bucket: %s", req.request_id, error)
+        self.store.delete_bucket(req.request_id)
         with self._lock:
             self.requests.pop(req.request_id, None)
 
@@ -412,8 +399,14 @@ def _make_handler(backend: LocalBackend):
             return req
 
         def _dispatch(self, method: str, parts: list[str], query: dict) -> None:
-            if parts[:1] != ["servicex"]:
-                return self._answer(404, {"message": f"Not found: {self.path}"})
+            if parts[:1] != ["servicex"]:  # the results, through the S3 API (bucket = request id)
+                if method not in ("GET", "HEAD"):
+                    return self._answer(405, {"message": f"{method} is not served for {self.path}"})
+                code = backend.store.respond(self, method, urlsplit(self.path).path, query)
+                level = logging.WARNING if code >= 400 else logging.DEBUG
+                return backend.log.log(level, "S3 %s %s -> %d", method, self.path, code)
+            if method == "HEAD":
+                return self._answer(405, {"message": f"HEAD is not served for {self.path}"})
             rest = parts[1:]
             if method == "GET" and not rest:
                 return self._answer(200, backend.info())
@@ -468,6 +461,9 @@ def _make_handler(backend: LocalBackend):
 
         def do_GET(self):
             self._route("GET")
+
+        def do_HEAD(self):
+            self._route("HEAD")
 
         def do_POST(self):
             self._route("POST")
