@@ -18,7 +18,9 @@ def hints():
 @click.option("--dataset", "-d", default=None, help="A local ROOT file or dataset phrase (default: the embedded sample).")
 @click.argument("question", nargs=-1)
 def show(stack, dataset, question):
-    """Print the exact first prompt that would be sent for QUESTION."""
+    """Print the exact first prompt that would be sent for QUESTION.
+
+    Needs nothing that running needs: a rucio dataset is shown without a servicex.yaml."""
     from vibeplot.core import plugins
     from vibeplot.core.ask import prompt
     from vibeplot.core.ask.loop import AskOptions, choose_dataset
@@ -26,5 +28,5 @@ def show(stack, dataset, question):
     text = " ".join(question) or "Plot the missing transverse energy of all events."
     stack = plugins.stack_setting(stack)
     st = plugins.get_stack(stack)
-    ds, _ = choose_dataset(AskOptions(question=text, stack=stack, dataset=dataset), st)
+    ds, _ = choose_dataset(AskOptions(question=text, stack=stack, dataset=dataset), st, check=False)
     click.echo(prompt.first_prompt(st, ds, text).text, nl=False)

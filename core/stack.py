@@ -102,6 +102,9 @@ class Stack:
     #: ``mistakes/`` holds known-mistake scripts.  None: the stack's references cannot (they
     #: need a ServiceX, say)
     truth_references: str | None = None
+    #: the dataset formats the reference solutions are written for (the oracle refuses others
+    #: before running anything); empty: every format in :attr:`formats`
+    reference_formats: tuple[str, ...] = ()
     #: distributions whose versions go into run records
     packages: tuple[str, ...] = ()
     #: whether scripts may use the network: True, False, or ``dataset -> bool``.  None (the

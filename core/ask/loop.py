@@ -81,7 +81,7 @@ def read_question(question: str) -> Reading:
 
 def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
                    warn: Callable[[str], None] | None = None,
-                   reading: Reading | None = None) -> tuple[Dataset, dict]:
+                   reading: Reading | None = None, check: bool = True) -> tuple[Dataset, dict]:
     """The dataset to use and how it was chosen (recorded in run.json).
 
     Precedence (:func:`vibeplot.core.resolver.pick`): ``--dataset`` (a local file, else a phrase)
@@ -89,6 +89,8 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
     embedded sample.  An ambiguous phrase is settled by ``choose`` (or ``opts.choose``), else by
     taking the best match with a warning.  A dataset the stack cannot read is an error here,
     before any model call.  ``reading``: the question already read (:func:`read_question`).
+    ``check=False`` skips the stack's ``check_dataset`` (what running needs, e.g. ServiceX
+    credentials), for showing a prompt without running it.
     """
     reading = reading or read_question(opts.question)
     context = ResolveContext(stack=stack.name, formats=tuple(stack.formats or ()))
@@ -99,7 +101,7 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
             f"the {stack.name} stack cannot read {ds.name} (format {ds.format})",
             hint=f"it reads: {', '.join(stack.formats)}; pick another stack with --stack",
         )
-    if stack.check_dataset is not None:
+    if check and stack.check_dataset is not None:
         stack.check_dataset(ds)
     return ds, found.as_dict()
 

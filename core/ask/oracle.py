@@ -60,6 +60,14 @@ def _reply(q: Question | None, stack, dataset) -> Reply:
             hint="ask a benchmark question by id or wording (`vibeplot questions list`); "
             "for anything else use a real model with --model",
         )
+    formats = stack.reference_formats
+    if formats and dataset is not None and dataset.format not in formats:
+        raise ConfigError(
+            f"the {stack.name} stack's reference solutions are written for {' or '.join(formats)} "
+            f"datasets, and {dataset.name} is {dataset.format}",
+            hint="run the reference on a dataset of that format (the default sample is one), "
+                 "or ask a real model with --model",
+        )
     code = stack.reference_solution(q.id, dataset)
     if code is None:
         raise ConfigError(f"the {stack.name} stack has no reference solution for {q.id}")

@@ -54,6 +54,9 @@ def make_stack() -> Stack:
         network=runner.needs_network,
         check_dataset=runner.check_dataset,
         dataset_access=dataset_access,
+        # the references read the ADL benchmark schema (the embedded sample); a file given by path or URL
+        # ("root-file") may have it, a PHYSLITE or NanoAOD dataset has not
+        reference_formats=("flat-ntuple", "root-file"),
         formats=("physlite", "flat-ntuple", "nanoaod", "root-file"),
         packages=("root", "servicex", "func-adl-uproot", "func-adl-servicex-xaodr25", "numpy"),
     )

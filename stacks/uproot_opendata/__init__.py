@@ -26,6 +26,9 @@ def make_stack() -> Stack:
         policies=list(policies.BASIC),
         explainers=[awkward_advice],
         truth_references="",  # every reference reads the file itself
+        # the references read the ADL benchmark schema (the embedded sample); a file given by path or URL
+        # ("root-file") may have it, a PHYSLITE or NanoAOD dataset has not
+        reference_formats=("flat-ntuple", "root-file"),
         formats=("flat-ntuple", "nanoaod", "root-file"),
         packages=("uproot", "awkward", "vector", "hist", "mplhep", "matplotlib", "numpy"),
     )
