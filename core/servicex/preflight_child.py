@@ -25,20 +25,75 @@ XAOD_CODEGENS = {"atlasr25", "atlasr22", "atlasr21", "atlasxaod"}
 _problems: list[str] = []
 
 
-class _Collect(logging.Handler):
-    _not_found = re.compile(r"Method (\w+) not found on object <class '[\w.]*\.(\w+)'>")
-    _assumed = re.compile(r"assuming that the method '([\w:]+)\(\.\.\.\)' has return type")
+# func_adl 3.5 writes "Method NAME not found on object TYPE", TYPE being the repr of a type:
+# "<class 'pkg.xAOD.jet_v1.Jet_v1'>" (one object), "<class 'float'>" (a number),
+# "pkg.func_adl_iterable.FADLStream[pkg.xAOD.jet_v1.Jet_v1]" (a whole collection) or
+# "typing.Iterable[float]" (a sequence of values); func_adl_xAOD then writes "assuming that the
+# method 'CPPTYPE::NAME(...)' has return type 'double'" for the same call.
+_NOT_FOUND = re.compile(r"Method (\w+) not found on object (.+?)\s*$")
+_ASSUMED = re.compile(r"assuming that the method '(.+)::(\w+)\(\.\.\.\)' has return type")
+_SEQUENCE = re.compile(r"^(?:[\w.]*\.)?(?:FADLStream|Iterable|Sequence|List)\[(.+)\]$")
+_CLASS = re.compile(r"^<class '(.+)'>$")
+#: measured with servicex_local's translator: .Max/.Min/.Sum of a sequence become a loop whose
+#: accumulator starts at 0 -- right for Sum, right for Max of values >= 0, always 0 for Min of
+#: positive values
+_AGGREGATES = {"Sum", "Max"}
 
+
+def _short(type_text: str) -> str:
+    """'pkg.xAOD.jet_v1.Jet_v1' -> 'Jet_v1'; 'float' -> 'float'."""
+    return type_text.strip().rsplit(".", 1)[-1]
+
+
+def describe_not_found(method: str, type_text: str) -> str | None:
+    """The advice for func_adl's "Method METHOD not found on object TYPE" (None: not a problem).
+
+    >>> describe_not_found("ptt", "<class 'func_adl_servicex_xaodr25.xAOD.jet_v1.Jet_v1'>")
+    'Method ptt does not exist on Jet_v1 (checked offline against the R25 xAOD types).'
+    >>> describe_not_found("pt", "func_adl_servicex_xaodr25.func_adl_iterable.FADLStream[func_adl_servicex_xaodr25.xAOD.jet_v1.Jet_v1]")
+    '`pt` was called on a stream of `Jet_v1` (a whole collection), not on one object: call it per object, inside `.Select(lambda x: x.pt())`.'
+    >>> describe_not_found("Max", "typing.Iterable[float]") is None
+    True
+    """
+    type_text = type_text.strip()
+    if (seq := _SEQUENCE.match(type_text)):
+        inner = _CLASS.sub(r"\1", seq[1].strip())
+        item = _short(inner)
+        if item in ("float", "int", "bool", "double"):
+            if method in _AGGREGATES:
+                return None
+            if method == "Min":
+                return ("`.Min()` of a sequence translates to a loop whose running minimum starts at 0, so it "
+                        "returns 0 for positive values: deliver the values and take the minimum afterwards.")
+            return (f"`{method}` was called on a sequence of `{item}` values, which has no such method: "
+                    "apply it to each value inside `.Select(...)`, or deliver the values and compute it afterwards.")
+        return (f"`{method}` was called on a stream of `{item}` (a whole collection), not on one object: "
+                f"call it per object, inside `.Select(lambda x: x.{method}())`.")
+    if (cls := _CLASS.match(type_text)):
+        name = _short(cls[1])
+        if "." not in cls[1]:  # a Python number or string
+            return f"`{method}` was called on a `{name}` value, which has no methods in a query."
+        return f"Method {method} does not exist on {name} (checked offline against the R25 xAOD types)."
+    return f"Method {method} does not exist on {type_text}."
+
+
+class _Collect(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
-        if (m := self._not_found.search(text)):
-            message = f"Method {m[1]} does not exist on {m[2]} (checked offline against the R25 xAOD types)."
-        elif (m := self._assumed.search(text)):
-            message = f"The C++ translation does not know {m[1]}: check the method name."
+        if (m := _NOT_FOUND.search(text)):
+            _seen.add(m[1])  # its C++ twin ("assuming that the method '...::NAME(...)'") is not repeated
+            message = describe_not_found(m[1], m[2])
+        elif (m := _ASSUMED.search(text)):
+            if m[2] in _seen:
+                return
+            message = f"The C++ translation does not know {m[1]}::{m[2]}: check the method name."
         else:
             return
-        if message not in _problems:
+        if message is not None and message not in _problems:
             _problems.append(message)
+
+
+_seen: set[str] = set()
 
 
 def _codegen_name(sample) -> str:
@@ -75,14 +130,23 @@ def _fake_deliver(spec, *args, **kwargs):
     _finish(checked)
 
 
-def _finish(checked: list[str]) -> None:
+def _finish(checked: list[str], crash: str | None = None) -> None:
     with open(REPORT, "w", encoding="utf-8") as out:
-        json.dump({"checked": checked, "problems": _problems}, out)
+        json.dump({"checked": checked, "problems": _problems, "crash": crash}, out)
     sys.stdout.flush()
-    os._exit(0)
+    os._exit(0 if crash is None else 1)
+
+
+def _crashed(kind, value, tb) -> None:
+    """The script failed before ``deliver``: keep what func_adl said up to then, with the error."""
+    import traceback
+
+    sys.__excepthook__(kind, value, tb)
+    _finish([], "".join(traceback.format_exception_only(kind, value)).strip())
 
 
 if REPORT:
+    sys.excepthook = _crashed
     logging.getLogger("func_adl").addHandler(_Collect(level=logging.WARNING))
     logging.getLogger("func_adl_xAOD").addHandler(_Collect(level=logging.WARNING))
     import servicex
