@@ -31,7 +31,8 @@ def validate(run_dir):
     save_manifest(run_dir, manifest)
     records = manifest.get("plot_records")
     if records is not None:
+        files = "NAME.png.json" + (" and NAME.png.uhi.json" if manifest.get("plot_uhi_records") is not None else "")
         click.echo(f"histograms: as vibeplot recorded them during the run ({len(records)} plot(s), "
-                   "each checked against the sha256 in run.json)", err=True)
+                   f"{files} checked against the sha256 in run.json)", err=True)
     click.echo(f"{verdict['status']}" + (": " + "; ".join(verdict["diagnosis"]) if verdict["diagnosis"] else ""))
     raise SystemExit(0 if verdict["status"] == "correct" else 1)

@@ -195,6 +195,9 @@ def test_report_names_the_damaged_result_and_reports_the_rest(good_compare, case
     assert case[2] in lines[0] and "skipped" in lines[0]
     report = (out / "report.md").read_text()
     assert "from 1 recorded trial(s)" in report and "adl-2" in report
+    # each plot links its histograms in the UHI format, the file vibeplot wrote next to the PNG
+    links = re.findall(r"\(\[histograms\]\(([^)]+)\)\)", report)
+    assert links and all(link.endswith(".png.uhi.json") and (out / link).is_file() for link in links), report
     summary = json.loads((out / "report" / "summary.json").read_text())
     assert list(summary["cells"]) == ["uproot_opendata|reference|adl-2"]
 

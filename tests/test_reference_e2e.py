@@ -121,3 +121,46 @@ def test_every_reference_validates_every_other(qid, tmp_path_factory, sample, re
             sidecars = [json.loads((run / f"{png}.json").read_text()) for png in read_manifest(run)["plots"]]
             verdict = validate(sidecars, recorded)
             assert verdict.status == "correct", (f"{candidate} judged by {truth}", verdict.diagnosis)
+
+@pytest.mark.parametrize("qid", slow_unless_q1)
+def test_every_plot_has_its_histograms_in_uhi_json(qid, tmp_path_factory, sample, request):
+    """Next to every PNG, NAME.png.uhi.json (recorded by sha256 in run.json) loads with hist to the
+    histograms of the sidecar: edges, contents, and for ROOT the flow bins and variances."""
+    import hashlib
+    import shutil
+
+    import hist
+    import uhi.io.json
+
+    runs = all_variants(qid, tmp_path_factory, sample, request)
+    for variant, run in runs.items():
+        manifest = read_manifest(run)
+        for png in manifest["plots"]:
+            data = (run / f"{png}.uhi.json").read_bytes()
+            assert manifest["plot_uhi_records"][png] == hashlib.sha256(data).hexdigest(), (variant, png)
+            sidecar = json.loads((run / f"{png}.json").read_text())
+            drawn = [h for ax in sidecar["axes"] for h in ax["histograms"]]
+            loaded = json.loads(data, object_hook=uhi.io.json.object_hook)
+            assert list(loaded) == [str(i) for i in range(len(drawn))] and drawn, (variant, png)
+            for ir, d in zip(loaded.values(), drawn):
+                h, where = hist.Hist(ir), f"{variant} {png}"
+                np.testing.assert_allclose(h.axes[0].edges, d["edges"], rtol=0,
+                                           atol=1e-9 * (d["edges"][-1] - d["edges"][0]), err_msg=where)
+                assert h.values().tolist() == d["values"], where
+                if d["kind"] == "TH1":  # ROOT: flow bins, and the variances ROOT reports
+                    assert h.values(flow=True).tolist() == [d["underflow"], *d["values"], d["overflow"]], where
+                    assert h.variances(flow=True).tolist() == [d["underflow_variance"], *d["variances"],
+                                                               d["overflow_variance"]], where
+                else:  # a matplotlib figure: what is drawn, no flow, no variances
+                    assert not h.axes[0].traits.underflow and h.storage_type is hist.storage.Double, where
+    if qid == PER_RUN_BACKEND:  # once: `vibeplot validate` refuses an edited UHI file
+        run = tmp_path_factory.mktemp("edited-uhi") / "run"
+        shutil.copytree(runs[VARIANTS[0]], run)
+        png = read_manifest(run)["plots"][0]
+        edited = json.loads((run / f"{png}.uhi.json").read_text())
+        edited["0"]["storage"]["values"][3] += 1
+        (run / f"{png}.uhi.json").write_text(json.dumps(edited))
+        proc = run_cli("validate", str(run), cwd=run)
+        assert proc.returncode == 1 and proc.stdout.startswith("unverifiable"), proc.stdout + proc.stderr
+        assert f"{png}.uhi.json differs" in proc.stdout and "edited" in proc.stdout
+        assert "NAME.png.uhi.json checked against the sha256" in proc.stderr

@@ -5,8 +5,10 @@ Layout of ``vibeplot-runs/<time>-<slug>/``::
     question.txt
     run.json              # manifest, rewritten atomically after every step
     met.png               # copies of the plots of the successful attempt
+    met.png.json          # the histograms drawn in it, as vibeplot captured them
+    met.png.uhi.json      # the same histograms in the UHI serialization (hist can read it)
     attempt-1/
-        prompt.md  reply.md  script.py  stdout.txt  stderr.txt  *.png
+        prompt.md  reply.md  script.py  stdout.txt  stderr.txt  *.png  *.png.json  *.png.uhi.json
 
 ``run.json`` keeps the model, stack, dataset, package versions, prompt hash,
 tokens, cost, timings per attempt and the outcome; a run interrupted half way
@@ -27,6 +29,7 @@ import hashlib
 from pathlib import Path
 
 from vibeplot.core.files import atomic_write
+from vibeplot.core.sandbox import uhi_json
 from vibeplot.core.sandbox.run import read_safely
 
 
@@ -73,7 +76,7 @@ class RunRecord:
         self.save()
 
     def finish(self, outcome: str, message: str, plots: list[Path] = ()) -> None:
-        copied, recorded = [], {}
+        copied, recorded, recorded_uhi = [], {}, {}
         for png in plots:
             target = self.path / png.name
             if target.exists():
@@ -87,6 +90,11 @@ class RunRecord:
             if sidecar is not None:
                 target.with_name(target.name + ".json").write_bytes(sidecar)
                 recorded[target.name] = hashlib.sha256(sidecar).hexdigest()
+            # the same histograms in the UHI format, also written by vibeplot (see sandbox.uhi_json)
+            exported = read_safely(uhi_json.path_for(png), 2**28)
+            if exported is not None:
+                uhi_json.path_for(target).write_bytes(exported)
+                recorded_uhi[target.name] = hashlib.sha256(exported).hexdigest()
             copied.append(target.name)
         self.manifest.update(
             outcome=outcome,
@@ -94,6 +102,8 @@ class RunRecord:
             plots=copied,
             # sha256 of each plot's NAME.png.json as vibeplot recorded it: validation checks it
             plot_records=recorded,
+            # sha256 of each plot's NAME.png.uhi.json (the UHI serialization of the same histograms)
+            plot_uhi_records=recorded_uhi,
             finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             totals=self.totals(),
         )

@@ -368,12 +368,36 @@ def mistake_values_for(question_id: str, dataset_location: str, dataset_format: 
     return out
 
 
+def uhi_files_changed(run_dir: Path, manifest: dict) -> list[str]:
+    """The plots' ``NAME.png.uhi.json`` files that are not what vibeplot wrote during the run.
+
+    ``run.json``'s ``plot_uhi_records`` holds the sha256 of each one vibeplot wrote (runs made
+    before it existed have none, and nothing is checked): a file whose sha256 differs, one that
+    is gone, and one that vibeplot never wrote all count.  Validation reads bin contents from the
+    ``NAME.png.json`` sidecars, never from these files; it checks them so that the record a run
+    hands on is the one vibeplot made.
+    """
+    from vibeplot.core.sandbox import uhi_json
+
+    recorded = manifest.get("plot_uhi_records")
+    if recorded is None:
+        return []
+    changed = []
+    for png in manifest.get("plots", []):
+        path = uhi_json.path_for(Path(run_dir) / png)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        if digest != recorded.get(png):
+            changed.append(path.name)
+    return changed
+
+
 def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
     """The verdict for a finished run of a known benchmark question (None if it is not one).
 
     Reads ``run.json`` (question id, dataset) and the capture sidecars of the run's plots, which
-    vibeplot wrote itself from the capture channel; a sidecar whose sha256 differs from the one
-    ``run.json`` recorded makes the verdict ``unverifiable``.
+    vibeplot wrote itself from the capture channel; a sidecar or a UHI file (``NAME.png.uhi.json``,
+    :func:`uhi_files_changed`) whose sha256 differs from the one ``run.json`` recorded makes the
+    verdict ``unverifiable``.  Bin contents come from the sidecars only.
     """
     run_dir = Path(run_dir)
     manifest = manifest or json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
@@ -400,6 +424,7 @@ def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
             changed.append(path.name)
             continue
         sidecars.append(json.loads(data))
+    changed += uhi_files_changed(run_dir, manifest)
     if changed:
         return Verdict("unverifiable", [f"{', '.join(changed)} differs from what vibeplot recorded during the run "
                                         "(sha256 in run.json): the histograms were edited afterwards"])

@@ -10,7 +10,8 @@ a damaged results file is skipped with a warning naming it):
   stack and question (the baseline is not a candidate);
 * the same model across stacks side by side; failure categories; script run time per stack;
 * plots as PNG (``OUT/report/``): a correct-rate heat map per stack, correct rate vs
-  cost per question; thumbnails of each question's plots linked to their run directories.
+  cost per question; thumbnails of each question's plots linked to their run directories, each
+  with a link to its histograms in the UHI format (``NAME.png.uhi.json``, when the run has one).
 
 The same numbers are written to ``OUT/report/summary.json``.  Rates are over the
 recorded trials of a cell; a cost is the mean per trial in USD, unknown (``?``) when
@@ -29,6 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from vibeplot.core.ask.oracle import NAME as ORACLE, is_oracle
+from vibeplot.core.sandbox.uhi_json import SUFFIX as UHI_SUFFIX
 
 #: "cheapest good model": correct in at least this fraction of its trials
 GOOD_RATE = 0.8
@@ -185,8 +187,10 @@ def _thumbnails(rows: list[dict], out: Path, folder: Path) -> dict[str, list[dic
                 thumbnail(str(source), str(thumb), scale=0.25)
             except Exception:
                 continue
+            histograms = png + UHI_SUFFIX  # the plot's histograms in the UHI format, written by vibeplot
             per_question[question].append({"stack": stack, "model": model, "verdict": r["verdict"],
-                                           "thumb": thumb, "run_dir": r["run_dir"], "png": png})
+                                           "thumb": thumb, "run_dir": r["run_dir"], "png": png,
+                                           "uhi": histograms if (out / histograms).is_file() else None})
     return per_question
 
 
@@ -258,7 +262,9 @@ def write_markdown(summary: dict, spec: dict, plots: dict, thumbs: dict, out: Pa
     for q in summary["questions"]:
         parts.append(f"### {q}")
         parts += [f"[![{t['stack']} / {t['model']}: {t['verdict']}]({rel(t['thumb'])})]({t['run_dir']}) "
-                  f"{t['stack']} / {t['model']}: {t['verdict']}  " for t in thumbs.get(q, [])] or ["(no plot)"]
+                  f"{t['stack']} / {t['model']}: {t['verdict']}"
+                  + (f" ([histograms]({t['uhi']}))" if t["uhi"] else "") + "  "
+                  for t in thumbs.get(q, [])] or ["(no plot)"]
         parts.append("")
     path = out / "report.md"
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
@@ -303,7 +309,8 @@ def write_html(summary: dict, spec: dict, plots: dict, thumbs: dict, out: Path) 
         for t in thumbs.get(q, []):
             parts.append(f"<figure><a href='{e(t['run_dir'])}'><img class='thumb' alt='{e(t['png'])}' "
                          f"src='{_data_uri(t['thumb'])}'></a><figcaption>{e(t['stack'])} / {e(t['model'])}: "
-                         f"{e(t['verdict'])}</figcaption></figure>")
+                         f"{e(t['verdict'])}" + (f" (<a href='{e(t['uhi'])}'>histograms</a>)" if t["uhi"] else "")
+                         + "</figcaption></figure>")
         parts.append("</div>" if thumbs.get(q) else "<p>(no plot)</p></div>")
     parts.append("</body></html>")
     path = out / "report.html"

@@ -20,7 +20,8 @@ isolation is required.  Limits (:class:`Limits`):
   signature and is at most ``png_max_mb``; at most ``max_plots`` of them.
 
 Files the script can write are never trusted: vibeplot writes ``stdout.txt``,
-``stderr.txt`` and the histogram sidecars (``NAME.png.json``) itself after the
+``stderr.txt``, the histogram sidecars (``NAME.png.json``) and their UHI form
+(``NAME.png.uhi.json``, :mod:`vibeplot.core.sandbox.uhi_json`) itself after the
 script has ended, from what it received through pipes the script's files cannot
 reach, and reads nothing of the attempt directory through a symbolic link.
 
@@ -52,7 +53,7 @@ import psutil
 
 from vibeplot.core import config
 
-from vibeplot.core.sandbox import isolation
+from vibeplot.core.sandbox import isolation, uhi_json
 from vibeplot.core.sandbox.isolation import Grant
 
 #: Variables copied from the parent environment (plus every ``LC_*``).
@@ -501,9 +502,9 @@ def run_script(
 
 
 def _collect_pngs(workdir: Path, before: dict, limits: Limits, records: list[dict]) -> tuple[list[Path], list[str]]:
-    """The new plots, checked, each with the sidecar vibeplot writes from the capture records;
-    every sidecar the script wrote itself is removed."""
-    for forged in _files(workdir, ".png.json"):
+    """The new plots, checked, each with the sidecar and the UHI file vibeplot writes from the
+    capture records; every sidecar or UHI file the script wrote itself is removed."""
+    for forged in (*_files(workdir, ".png.json"), *_files(workdir, ".png" + uhi_json.SUFFIX)):
         with contextlib.suppress(OSError):
             os.unlink(forged)
     new = [p for p in _files(workdir, ".png") if before.get(p) != _stamp(p)]
@@ -518,8 +519,9 @@ def _collect_pngs(workdir: Path, before: dict, limits: Limits, records: list[dic
     for png in plots:
         record = latest.get(str(png))
         if record is not None:
-            write_fresh(png.with_name(png.name + ".json"),
-                        json.dumps({"image": str(png), "axes": record.get("axes", [])}).encode())
+            record = {"image": str(png), "axes": record.get("axes", [])}
+            write_fresh(png.with_name(png.name + ".json"), json.dumps(record).encode())
+            write_fresh(uhi_json.path_for(png), uhi_json.dumps(record))
     return plots, rejected
 
 

@@ -16,8 +16,11 @@ pipe (:mod:`vibeplot.core.sandbox.child.channel`), and vibeplot writes ``name.pn
 script has ended, so a script cannot forge the record by editing files.  For ROOT, ``TCanvas::SaveAs`` and
 ``TPad::Print`` are wrapped the same way (through a ROOT pythonization, so only
 when the script uses canvases): every 1-D ``TH1`` on the canvas or its pads,
-also inside a ``THStack``, with edges, contents, variances and titles.
-Validation (comparing against truth values) reads these files.  Neither
+also inside a ``THStack``, with edges, contents, variances (the sums of squared weights, or
+ROOT's ``GetBinError(i)**2``), the underflow and overflow bins with theirs, and titles.
+Validation (comparing against truth values) reads the ``name.png.json`` files; vibeplot also
+writes each record in the UHI format, ``name.png.uhi.json`` (:mod:`vibeplot.core.sandbox.uhi_json`).
+Neither
 matplotlib nor ROOT is imported by this module itself, so scripts that do not plot
 pay nothing.
 """
@@ -112,15 +115,31 @@ def _patch(module) -> None:
     module.Figure.savefig = savefig
 
 
+def _root_variances(h, n) -> list[float]:
+    """ROOT's variance of bins 0 (underflow) to n + 1 (overflow): the stored sums of squared
+    weights (``Sumw2``) when there are some, else the contents (ROOT's default Poisson errors), else
+    (profiles, other error options) ``GetBinError(i)**2``; not squared square roots, so no rounding."""
+    bins = range(n + 2)
+    if not h.InheritsFrom("TProfile"):
+        if h.GetSumw2N() == n + 2:
+            sumw2 = h.GetSumw2()
+            return [float(sumw2.At(i)) for i in bins]
+        if h.GetSumw2N() == 0 and h.GetBinErrorOption() == 0:  # TH1::kNormal
+            return [abs(float(h.GetBinContent(i))) for i in bins]
+    return [float(h.GetBinError(i)) ** 2 for i in bins]
+
+
 def _root_hist(h) -> dict:
     n = h.GetNbinsX()
     axis = h.GetXaxis()
+    values = [float(h.GetBinContent(i)) for i in range(n + 2)]  # first: fills a buffered histogram's bins
+    variances = _root_variances(h, n)
     return {
         "kind": "TH1", "name": h.GetName(),
         "edges": [float(axis.GetBinLowEdge(i)) for i in range(1, n + 2)],
-        "values": [float(h.GetBinContent(i)) for i in range(1, n + 1)],
-        "variances": [float(h.GetBinError(i)) ** 2 for i in range(1, n + 1)],
-        "underflow": float(h.GetBinContent(0)), "overflow": float(h.GetBinContent(n + 1)),
+        "values": values[1:-1], "variances": variances[1:-1],
+        "underflow": values[0], "overflow": values[-1],
+        "underflow_variance": variances[0], "overflow_variance": variances[-1],
         "label": h.GetTitle(),
     }
 
