@@ -4,11 +4,20 @@ First prompt = the stack's prompt + its hint bricks (system message), then
 the dataset section, the question and the reply format (user message).  The
 fix prompt repeats both and adds the previous code, what went wrong (policy
 violations, the output tails) and the stack's explainer advice.
+
+A hint brick is markdown.  Lines that are only an HTML comment are notes for the
+brick's readers and tests, never sent to the model (:func:`hint_brick` drops them);
+one of them, ``<!-- when: REGEX -->``, makes the brick conditional: it goes into a
+prompt only when the question matches REGEX (case-insensitive, searched anywhere),
+e.g. the b-tagging brick only for questions about b-tags or b-jets
+(:func:`chosen_bricks`).  The other notes (``given:``, ``check:``, ``no-run:``) are
+read by the test that runs every brick's code (tests/test_hint_bricks.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -34,8 +43,14 @@ class Prompt:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
 
-def hint_brick(name: str, stack) -> str:
-    """A hint brick by name: the stack's own ``hints/NAME.md`` first, then the shared one."""
+#: a line that is only an HTML comment (possibly spanning lines): a note, not sent to the model
+_NOTE_LINE = re.compile(r"^[ \t]*<!--(?:(?!-->).)*-->[ \t]*(?:\n|\Z)", re.M | re.S)
+_WHEN = re.compile(r"^[ \t]*<!--\s*when:\s*((?:(?!-->).)*?)\s*-->", re.M | re.S)
+
+
+def brick_source(name: str, stack) -> str:
+    """A hint brick's file as written, notes included: the stack's own ``hints/NAME.md`` first,
+    then the shared one."""
     if stack.local_hints_dir is not None and (stack.local_hints_dir / f"{name}.md").is_file():
         return (stack.local_hints_dir / f"{name}.md").read_text(encoding="utf-8")
     shared = resources.files("vibeplot.hints").joinpath(f"{name}.md")
@@ -44,8 +59,47 @@ def hint_brick(name: str, stack) -> str:
     return shared.read_text(encoding="utf-8")
 
 
-def system_message(stack, dataset=None) -> str:
-    bricks = [hint_brick(name, stack).strip() for name in stack.bricks_for(dataset)]
+def strip_notes(text: str) -> str:
+    """``text`` without its note lines (whole-line HTML comments).
+
+    >>> strip_notes("## b\\n<!-- when: x -->\\n- a\\n<!-- check:\\nassert 1\\n-->\\n- b <!-- kept -->\\n")
+    '## b\\n- a\\n- b <!-- kept -->\\n'
+    """
+    return _NOTE_LINE.sub("", text)
+
+
+def hint_brick(name: str, stack) -> str:
+    """A hint brick by name, as the model sees it (:func:`brick_source` without its notes)."""
+    return strip_notes(brick_source(name, stack))
+
+
+def brick_condition(text: str) -> str | None:
+    """The regular expression of a brick's ``<!-- when: REGEX -->`` note, or None (always sent)."""
+    found = _WHEN.search(text)
+    return found[1] if found else None
+
+
+def wants_brick(text: str, question: str | None) -> bool:
+    """Whether a brick (its source ``text``) goes into the prompt for ``question``: always without
+    a ``when`` note or without a question, else when the question matches it.
+
+    >>> wants_brick("<!-- when: b-?tag -->\\n## b-tagging", "the B-tagging discriminant of jets")
+    True
+    >>> wants_brick("<!-- when: b-?tag -->\\n## b-tagging", "Plot the missing ET")
+    False
+    """
+    condition = brick_condition(text)
+    return condition is None or question is None or re.search(condition, question, re.I) is not None
+
+
+def chosen_bricks(stack, dataset=None, question: str | None = None) -> list[str]:
+    """The stack's hint bricks for ``dataset`` (``stack.bricks_for``) that ``question`` wants
+    (:func:`wants_brick`; every one when ``question`` is None)."""
+    return [name for name in stack.bricks_for(dataset) if wants_brick(brick_source(name, stack), question)]
+
+
+def system_message(stack, dataset=None, question: str | None = None) -> str:
+    bricks = [hint_brick(name, stack).strip() for name in chosen_bricks(stack, dataset, question)]
     return stack.prompt_template.strip() + "\n\n# Hints\n\n" + "\n\n".join(bricks) + "\n"
 
 
@@ -58,7 +112,7 @@ def _user_message(stack, question: str, dataset) -> str:
 
 def first_prompt(stack, dataset, question: str) -> Prompt:
     return Prompt([
-        {"role": "system", "content": system_message(stack, dataset)},
+        {"role": "system", "content": system_message(stack, dataset, question)},
         {"role": "user", "content": _user_message(stack, question, dataset)},
     ])
 
@@ -78,6 +132,6 @@ def fix_prompt(stack, dataset, question: str, code: str | None, problems: list[s
         parts.append("Advice:\n" + "\n".join(f"- {a}" for a in advice))
     parts.append("Fix the script. Reply in the same format with the complete corrected script.")
     return Prompt([
-        {"role": "system", "content": system_message(stack, dataset)},
+        {"role": "system", "content": system_message(stack, dataset, question)},
         {"role": "user", "content": "\n\n".join(parts) + "\n"},
     ])
