@@ -67,3 +67,28 @@ def show(question_id):
     click.echo("references:")
     for stack, path in _reference_paths(q) or [("none", "")]:
         click.echo(f"  {stack:<22} {path}")
+
+
+@questions.command("match")
+@click.argument("text", nargs=-1, required=True)
+def match_(text):
+    """Which benchmark question TEXT asks, and why (or why none).
+
+    \b
+    The same matching `vibeplot ask` uses: by id, or by wording (the same physics objects and
+    quantities, the same numbers compared the same way, the same charge and flavour, no word the
+    registered question does not explain).  Exit codes: 0 a question matched, 1 none did.
+    """
+    from vibeplot.core.questions import explain
+
+    found = explain(" ".join(text))
+    if found.question is None:
+        click.echo("no benchmark question matches")
+        for reason in found.reasons:
+            click.echo(f"  {reason}")
+        raise SystemExit(1)
+    click.echo(click.style(found.question.id, bold=True) + f"  (by {found.how})")
+    if found.phrasing:
+        click.echo(f"  registered: {found.phrasing}")
+    for reason in found.reasons:
+        click.echo(f"  {reason}")

@@ -4,7 +4,8 @@ Exit codes (also in README.md):
 
 * 0 — a plot was made
 * 1 — no plot after all attempts (script failures, policy failures, or the model declined)
-* 2 — usage or configuration error (unknown stack, missing credentials, bad input)
+* 2 — usage or configuration error (unknown stack, missing credentials, bad input, an ambiguous
+  dataset phrase with no terminal to ask on: the candidates are listed)
 * 130 — interrupted (Ctrl-C); 143 / 129 — terminated by SIGTERM / SIGHUP
 """
 

@@ -90,13 +90,15 @@ CONTEXT_PENALTY = 0.9
 class AmbiguousDataset(DatasetError):
     """Several datasets fit a phrase about equally well; ``candidates`` holds them, best first."""
 
-    def __init__(self, phrase: str, found: list[Candidate]):
+    def __init__(self, phrase: str, found: list[Candidate], source: str = ""):
         self.phrase = phrase
         self.candidates = found
-        names = ", ".join(f"{c.dataset.name} ({c.score:.2f})" for c in found)
+        lines = "".join(f"\n  {c.dataset.name:32} {c.score:.2f}  {c.dataset.title}" for c in found)
         super().__init__(
-            f"{phrase!r} is ambiguous: {names}",
-            hint="be more specific, or name one with --dataset NAME (see `vibeplot datasets list`)",
+            f"the dataset phrase {phrase!r}{f' ({source})' if source else ''} is ambiguous: "
+            f"{len(found)} datasets fit it equally well:{lines}",
+            hint=f"name one with --dataset NAME (e.g. --dataset {found[0].dataset.name}) or a more specific "
+                 "phrase; on a terminal, vibeplot asks which (see `vibeplot datasets show NAME`)",
         )
 
 
@@ -165,9 +167,14 @@ def _tokens_equal(a: str, b: str) -> bool:
 def phrase_score(phrase: str, phrasing: str) -> tuple[float, bool]:
     """How well a normalised ``phrase`` fits a normalised ``phrasing`` (0-1), and whether exactly.
 
-    Half is rapidfuzz's token_set_ratio (1 when one is a subset of the other), half the share
+    45% is rapidfuzz's token_set_ratio (1 when one is a subset of the other), 45% the share
     of the phrase's words found (fuzzily) in the phrasing, so extra words the phrasing lacks
-    cost score: "ttbar" fits every ttbar sample fully, "ttbar higgs" none of them well.
+    cost score ("ttbar higgs" fits no ttbar sample well), and 10% the share of the phrasing's
+    words found in the phrase, so only an exact match scores 1: "ttbar" fits "ttbar allhad"
+    with 0.95, as it fits every other two-word ttbar alias.
+
+    >>> phrase_score("ttbar", "ttbar allhad"), phrase_score("allhad ttbar", "ttbar allhad")
+    ((0.95, False), (1.0, True))
     """
     from rapidfuzz import fuzz
 
@@ -178,7 +185,9 @@ def phrase_score(phrase: str, phrasing: str) -> tuple[float, bool]:
     words = phrasing.split()
     wanted = phrase.split()
     covered = sum(1 for w in wanted if max(fuzz.ratio(w, x) for x in words) >= 85) / len(wanted)
-    return 0.5 * fuzz.token_set_ratio(phrase, phrasing) / 100 + 0.5 * covered, False
+    contained = sum(1 for x in words if max(fuzz.ratio(x, w) for w in wanted) >= 85) / len(words)
+    score = 0.45 * fuzz.token_set_ratio(phrase, phrasing) / 100 + 0.45 * covered + 0.1 * contained
+    return round(min(score, 0.999), 6), False
 
 
 def _merge(found: list[Candidate]) -> list[Candidate]:
@@ -237,9 +246,8 @@ def resolve_one(phrase: str, context: ResolveContext) -> Dataset:
 
 
 #: how an ambiguous phrase is settled: ``choose(phrase, candidates) -> Candidate``
-#: (the CLI asks on a TTY); None takes the best-scoring candidate
+#: (the CLI asks on a TTY); without one an ambiguous phrase is an error
 Chooser = Callable[[str, list[Candidate]], Candidate]
-NONINTERACTIVE_WHY = "ambiguous; took the best match (non-interactive)"
 
 
 def _warn(message: str) -> None:
@@ -250,22 +258,22 @@ def _warn(message: str) -> None:
 
 def settle(phrase: str, context: ResolveContext, source: str, choose: Chooser | None = None,
            warn: Callable[[str], None] | None = None) -> Resolution:
-    """:func:`resolve`, with an ambiguous phrase settled by ``choose``, else by taking the best
-    candidate with a ``warn``-ing; the resolution's ``why`` starts with ``source`` (how the phrase
-    was given)."""
+    """:func:`resolve`, with an ambiguous phrase settled by ``choose``; without a chooser it stays
+    :class:`AmbiguousDataset` (exit code 2: the message lists the candidates, never a silent pick).
+    A fuzzy (not exact) match is taken with a ``warn``-ing that says so.  The resolution's ``why``
+    starts with ``source`` (how the phrase was given)."""
     try:
         found = resolve(phrase, context)
     except AmbiguousDataset as err:
         options = err.candidates
-        if choose is not None:
-            picked = choose(phrase, options)
-            why = f"{source}: ambiguous; chosen interactively"
-        else:
-            picked = options[0]
-            why = f"{source}: {NONINTERACTIVE_WHY}"
-            (warn or _warn)(f"dataset phrase {phrase!r} is ambiguous; using {picked.dataset.name}. Alternatives: "
-                            + ", ".join(c.dataset.name for c in options[1:]) + " (name one with --dataset)")
-        return Resolution(picked.dataset, phrase, picked.score, why, [c for c in options if c is not picked])
+        if choose is None:
+            raise AmbiguousDataset(phrase, options, source) from None
+        picked = choose(phrase, options)
+        return Resolution(picked.dataset, phrase, picked.score, f"{source}: ambiguous; chosen interactively",
+                          [c for c in options if c is not picked])
+    if not found.why.startswith("exact"):
+        (warn or _warn)(f"dataset phrase {phrase!r} ({source}) is not a dataset name or alias; taking the "
+                        f"closest, {found.dataset.name} ({found.score:.2f}); name one with --dataset")
     return Resolution(found.dataset, phrase, found.score, f"{source}: {found.why}", found.alternatives)
 
 
@@ -302,16 +310,63 @@ def known_phrases() -> list[str]:
     return sorted(out, key=lambda p: (-len(p), p))
 
 
-_FRAME = r"(?:\b(?:in|on|from|using|with|for|of|over)\s+)?"
-_TAIL = r"(?:\s+(?:sample|samples|dataset|datasets|data|file|files|events))?"
+#: words that make what follows them the data a question runs on ("in", "using", ...)
+_SOURCE = r"in|on|from|using|use|over|dsid"
+#: words that may stand between those and the phrase ("using mc23 ...", "in the ATLAS Run 3 ...")
+_QUALIFIER = (r"(?:(?:atlas|cms|mc|mc\d\d\w?|simulated|simulation|official|nominal|run [23]|opendata|"
+              r"[\d.]+ tev|physlite|nanoaod|daod|our|my|this|that)\s+)*")
+#: words after a phrase that make it a sample's name ("... sample", "... events")
+_SAMPLE = r"samples?|datasets?|data|files?|ntuples?|mc|simulation|events|containers?|daods?|physlite|nanoaod|slices?"
+#: a phrase containing one of these names a sample by itself ("2025 data", "mc23-jz2", "open data jz2")
+_NAMES_SAMPLE = re.compile(rf"\b(?:{_SAMPLE}|opendata|mc\d\d\w*|data\d\d\w*|run\d{{4}}\w*)\b")
+#: a rucio DID: scope:name, the name dotted ("mc23_13p6TeV:mc23_13p6TeV.601229. ... _p6697")
+_DID = re.compile(r"(?<![\w.:/-])([A-Za-z][\w.-]*:[A-Za-z0-9][\w-]*(?:\.[\w-]+)+)")
+
+
+def find_did(text: str) -> str | None:
+    """The first rucio DID written in ``text``, or None.
+
+    >>> find_did("Plot MET using mc23_13p6TeV:mc23_13p6TeV.701005.Sh_2214_lllvjj.deriv.DAOD_PHYSLITE.e8543_p6697.")
+    'mc23_13p6TeV:mc23_13p6TeV.701005.Sh_2214_lllvjj.deriv.DAOD_PHYSLITE.e8543_p6697'
+    >>> find_did("root://eospublic.cern.ch//eos/a.root"), find_did("ratio 1:2.5")
+    (None, None)
+    """
+    found = _DID.search(text)
+    return found.group(1) if found else None
+
+
+def _names_data(text: str, start: int, end: int, phrase: str) -> bool:
+    """Whether ``phrase``, at ``text[start:end]``, is used as the name of the data: a phrase that
+    says "sample"/"data"/a campaign by itself, or one after "in"/"from"/"using"/... (qualifiers
+    such as "mc23" or "the ATLAS" between them allowed) or before "sample"/"dataset"/"events"."""
+    if _NAMES_SAMPLE.search(phrase):
+        return True
+    if re.search(rf"\b(?:{_SOURCE})\s+{_QUALIFIER}$", text[:start]):
+        return True
+    return bool(re.match(rf"\s+(?:{_SAMPLE})\b", text[end:]))
 
 
 def find_phrase(question: str) -> str | None:
-    """The longest known dataset phrase in ``question`` (normalised, whole words), or None."""
+    """The dataset ``question`` names, as a phrase to resolve, or None.
+
+    Only where the question names its data: a rucio DID, or a known dataset phrase (longest first,
+    whole words, after normalising) used as a sample's name (:func:`_names_data`): "in the
+    semileptonic ttbar sample", "using mc23 all-hadronic ttbar", "from 2025 data".  Selection words
+    that happen to read like a process are not a dataset ("events with a Z to mu mu pair").
+
+    >>> find_phrase("Plot the jet pT in the semileptonic ttbar sample")
+    'semileptonic ttbar'
+    >>> find_phrase("For events with a Z to mu mu candidate, plot the MET") is None
+    True
+    """
+    did = find_did(question)
+    if did:
+        return did
     text = normalise_phrase(question)
     for phrase in known_phrases():
-        if re.search(rf"(?<![\w+']){re.escape(phrase)}(?![\w+'])", text):
-            return phrase
+        for found in re.finditer(rf"(?<![\w+']){re.escape(phrase)}(?![\w+'])", text):
+            if _names_data(text, found.start(), found.end(), phrase):
+                return phrase
     return None
 
 
@@ -320,8 +375,12 @@ def strip_phrase(question: str, phrase: str | None) -> str:
     matching it to a benchmark question.  Unchanged when there is no phrase."""
     if not phrase:
         return question
+    frame = rf"(?:\b(?:{_SOURCE}|with|for|of)\s+(?:the\s+)?{_QUALIFIER})?"
+    tail = rf"(?:\s+(?:{_SAMPLE}))?"
+    if find_did(question) == phrase:  # as written: a DID does not survive normalising
+        return " ".join(re.sub(rf"{frame}{re.escape(phrase)}{tail}", " ", question, flags=re.I).split())
     text = normalise_phrase(question)
-    return " ".join(re.sub(rf"{_FRAME}(?<![\w+']){re.escape(phrase)}(?![\w+']){_TAIL}", " ", text).split())
+    return " ".join(re.sub(rf"{frame}(?<![\w+']){re.escape(phrase)}(?![\w+']){tail}", " ", text).split())
 
 
 def from_path(path: str) -> Dataset:

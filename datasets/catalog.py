@@ -15,7 +15,7 @@ import tomllib
 from importlib import resources
 
 from vibeplot.core.resolver import (
-    CONTEXT_PENALTY, Candidate, Dataset, ResolveContext, normalise_phrase, phrase_score,
+    CONTEXT_PENALTY, Candidate, Dataset, ResolveContext, find_did, normalise_phrase, phrase_score,
 )
 from vibeplot.core.hookspecs import hookimpl
 
@@ -151,7 +151,35 @@ def _context_factor(e: dict, context: ResolveContext) -> tuple[float, list[str]]
 FLOOR = 0.3
 
 
+def dids(e: dict) -> list[str]:
+    """Every rucio DID an entry lists (``did``, ``other_dids``, ``dids``)."""
+    return [d for d in (e.get("did"), *e.get("other_dids", ()), *e.get("dids", ())) if d]
+
+
+def _did_candidates(did: str) -> list[Candidate]:
+    """A rucio DID: the catalog entry that lists it, else (a PHYSLITE DID) a dataset the catalog
+    knows nothing more about than its name."""
+    for e in entries():
+        if did in dids(e):
+            ds = dataset(e["name"])
+            ds.location = did  # the container named, which may be another campaign's than the entry's first
+            return [Candidate(ds, 1.0, f"rucio DID of catalog entry {e['name']}", exact=True)]
+    if ".DAOD_PHYSLITE." not in did:
+        return []
+    run3 = did.split(":", 1)[-1].startswith(("mc23", "data22", "data23", "data24", "data25"))
+    ds = Dataset(
+        name=did, title=f"rucio dataset {did.split(':', 1)[-1][:60]} (not in the catalog)", location=did,
+        format="physlite", experiment="ATLAS",
+        prompt_notes="- Not in vibeplot's catalog: no cross section, filter efficiency, k-factor or luminosity "
+                     "is known here; plot unnormalised (or normalised to unit area) and say so.\n",
+        metadata={"did": did, "run_period": "Run 3" if run3 else None, "in_catalog": False},
+    )
+    return [Candidate(ds, 1.0, "a rucio DID not in the catalog (PHYSLITE, from its name)", exact=True)]
+
+
 def resolve(phrase: str, context: ResolveContext) -> list[Candidate]:
+    if find_did(phrase) == phrase.strip():
+        return _did_candidates(phrase.strip())
     wanted = normalise_phrase(phrase)
     out = []
     for e in entries():

@@ -63,13 +63,40 @@ def test_normalise_phrase(text, expected):
     ("semileptonic ttbar", "mc23-ttbar-semileptonic"),
     ("ttbar lepton+jets", "mc23-ttbar-semileptonic"),
     ("single-lepton tt̄", "mc23-ttbar-semileptonic"),
-    ("Z->mumu", "mc23-zmumu-mg-cfilterbveto"),
+    ("madgraph Z->mumu", "mc23-zmumu-mg-cfilterbveto"),
     ("mc20-zee-sherpa", "mc20-zee-sherpa"),
     ("the ADL benchmark sample", "adl-sample"),
 ])
 def test_exact_alias(phrase, name):
     found = resolve(phrase, CTX)
     assert found.dataset.name == name and found.score == 1.0 and found.why.startswith("exact")
+
+
+def test_z_to_mu_mu_asks_which_slice():
+    """The catalog has no inclusive Z->mumu sample: the phrase lists the slices instead of picking one."""
+    for phrase in ("Z to mu mu", "Z->mumu", "Z→μμ", "zmumu"):
+        with pytest.raises(AmbiguousDataset) as err:
+            resolve(phrase, CTX)
+        assert [c.dataset.name for c in err.value.candidates] == [
+            "mc23-zmumu-mg-cfilterbveto", "mc23-zmumu-sherpa", "opendata-zmumu"]
+        assert all(c.score == 1.0 for c in err.value.candidates)
+
+
+def test_only_an_exact_match_scores_one():
+    found = resolve("semileptonic ttbar", CTX)
+    assert found.score == 1.0 and found.alternatives
+    assert all(c.score < 1.0 for c in found.alternatives)
+
+
+def test_a_rucio_did_resolves_to_its_entry_or_to_itself():
+    other = "mc23_13p6TeV:mc23_13p6TeV.701005.Sh_2214_lllvjj.deriv.DAOD_PHYSLITE.e8543_s4162_r14622_p6697"
+    found = resolve(other, CTX)
+    assert found.dataset.name == "mc23-lllvjj" and found.dataset.location == other
+    assert found.dataset.metadata["cross_section_pb"] == 0.0531
+    unknown = "mc23_13p6TeV:mc23_13p6TeV.999999.Sh_2214_test.deriv.DAOD_PHYSLITE.e8543_s4162_r14622_p6697"
+    found = resolve(unknown, CTX)
+    assert found.dataset.location == unknown and found.dataset.format == "physlite"
+    assert "Not in vibeplot's catalog" in found.dataset.prompt_notes
 
 
 def test_fuzzy_match_with_a_typo():
@@ -152,14 +179,21 @@ def test_default_is_the_embedded_sample():
     assert ds.name == "adl-sample" and "benchmark question adl-1" in why["why"]
 
 
-def test_ambiguous_in_ask_non_interactive_takes_best_and_warns():
-    ds, why, warnings = _choose("Plot the leading jet pT", stack="any", dataset="ttbar")
-    assert why["why"].endswith("ambiguous; took the best match (non-interactive)")
-    assert why["phrase"] == "ttbar" and ds.name not in why["alternatives"] and why["alternatives"]
-    assert warnings and "ambiguous" in warnings[0]
-    ds, why, warnings = _choose("Plot the leading jet pT in W+jets", stack="any")
-    assert ds.name == "mc23-wenu-sherpa" and why["alternatives"] == ["mc23-wmunu-sherpa"]
-    assert "named in the question" in why["why"] and warnings
+def test_ambiguous_in_ask_without_a_chooser_is_an_error():
+    with pytest.raises(AmbiguousDataset) as err:
+        _choose("Plot the leading jet pT", stack="any", dataset="ttbar")
+    assert "--dataset 'ttbar'" in str(err.value) and "mc23-ttbar-dilepton" in str(err.value)
+    assert err.value.exit_code == 2 and "--dataset NAME" in err.value.hint
+    with pytest.raises(AmbiguousDataset) as err:
+        _choose("Plot the leading jet pT in W+jets", stack="any")
+    assert {c.dataset.name for c in err.value.candidates} == {"mc23-wenu-sherpa", "mc23-wmunu-sherpa"}
+    assert "named in the question" in str(err.value)
+
+
+def test_a_fuzzy_dataset_phrase_is_taken_with_a_warning():
+    ds, why, warnings = _choose("Plot the leading jet pT", stack="any", dataset="semileptnic ttbar")
+    assert ds.name == "mc23-ttbar-semileptonic" and why["why"].startswith("--dataset")
+    assert warnings and "not a dataset name or alias" in warnings[0]
 
 
 def test_ambiguous_in_ask_with_a_chooser():

@@ -72,11 +72,14 @@ class Reading:
 
     phrase: str | None
     known: questions.Question | None
+    #: how the benchmark question was recognised, or why none was (``question_match`` in run.json)
+    match: questions.Match | None = None
 
 
 def read_question(question: str) -> Reading:
     phrase = find_phrase(question)
-    return Reading(phrase, questions.match(strip_phrase(question, phrase)))
+    found = questions.explain(strip_phrase(question, phrase))
+    return Reading(phrase, found.question, found)
 
 
 def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
@@ -86,9 +89,10 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
 
     Precedence (:func:`vibeplot.core.resolver.pick`): ``--dataset`` (a local file, else a phrase)
     > a dataset phrase found in the question > the benchmark question's registered dataset > the
-    embedded sample.  An ambiguous phrase is settled by ``choose`` (or ``opts.choose``), else by
-    taking the best match with a warning.  A dataset the stack cannot read is an error here,
-    before any model call.  ``reading``: the question already read (:func:`read_question`).
+    embedded sample.  An ambiguous phrase is settled by ``choose`` (or ``opts.choose``), else it is
+    an error listing the candidates (:class:`~vibeplot.core.resolver.AmbiguousDataset`).  A dataset
+    the stack cannot read is an error here, before any model call.  ``reading``: the question
+    already read (:func:`read_question`).
     ``check=False`` skips the stack's ``check_dataset`` (what running needs, e.g. ServiceX
     credentials), for showing a prompt without running it.
     """
@@ -180,6 +184,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
         "question_id": known.id if known else None,
         "stack": stack.name,
         "stack_source": stack.source,
+        "question_match": reading.match.as_dict() if reading.match else None,
         "model": opts.model,
         "api_base": opts.api_base,
         "api_key_given": bool(opts.api_key),  # never the key itself
