@@ -60,6 +60,11 @@ WRONG = {
                             "PHYSLITE has no container 'AntiKt4EMTopoJets': call e.Jets() without a name"),
     "met-final-container": ('query = base_query.Select(lambda e: {"x": e.MissingET("MET_Final").First().met()})',
                             "PHYSLITE has no container 'MET_Final': call e.MissingET() without a name"),
+    "collection-in-inner-lambda": ('''
+        query = (base_query
+                 .Where(lambda e: e.Muons().Where(lambda m: e.Jets().Count() > 0).Count() > 0)
+                 .Select(lambda e: {"x": e.Muons().Select(lambda m: m.pt() / 1000.0)}))''',
+                                   "A collection (e.g. e.Jets()) is called inside an inner lambda"),
 }
 
 CORRECT = {

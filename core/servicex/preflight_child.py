@@ -95,6 +95,22 @@ class _Collect(logging.Handler):
 
 _seen: set[str] = set()
 
+#: func_adl_servicex_xaodr25 logs this (on the root logger) when a collection is called where the
+#: query's own calibration configuration is not known -- inside an inner lambda -- and uses PHYS's
+#: container names, which a PHYSLITE file does not have
+_FALLBACK = "Fetched the default calibration configuration for a query"
+_INNER_COLLECTION = ("A collection (e.g. e.Jets()) is called inside an inner lambda, where the query no longer "
+                     "knows it reads PHYSLITE: it falls back to PHYS calibration and container names. Call every "
+                     "collection in the first Select (`.Select(lambda e: {\"jets\": e.Jets(), ...})`) and use "
+                     "those fields in later lambdas.")
+_fell_back: list[bool] = []
+
+
+class _Fallback(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith(_FALLBACK):
+            _fell_back.append(True)
+
 
 def _codegen_name(sample) -> str:
     q = sample.Query
@@ -118,6 +134,8 @@ def _fake_deliver(spec, *args, **kwargs):
         if query is None or isinstance(query, str):
             continue
         qastle = query.generate_selection_string()
+        if _fell_back and type(query).__name__ == "FuncADLQueryPHYSLITE" and _INNER_COLLECTION not in _problems:
+            _problems.append(_INNER_COLLECTION)
         if _codegen_name(sample) in XAOD_CODEGENS or "xaod" in type(query).__module__.lower():
             from servicex_local.codegen import LocalXAODCodegen
 
@@ -149,6 +167,7 @@ if REPORT:
     sys.excepthook = _crashed
     logging.getLogger("func_adl").addHandler(_Collect(level=logging.WARNING))
     logging.getLogger("func_adl_xAOD").addHandler(_Collect(level=logging.WARNING))
+    logging.getLogger().addHandler(_Fallback(level=logging.WARNING))
     import servicex
     import servicex.servicex_client
 
