@@ -136,6 +136,8 @@ def test_reference_is_well_formed(name, variant):
     assert source.count(PLACEHOLDER) == 1 and f'INPUT_FILE = "{PLACEHOLDER}"' in lines
     assert lines[0].startswith(f"# ADL benchmark {name[3:]}:")
     assert "ROOT.gROOT.SetBatch(True)" in source
+    assert "ROOT.gStyle.SetOptStat(0)" in source, "no statistics box"
+    assert source.count("DrawLatexNDC(") == 2 and "#it{Simulation}" in source, "the experiment label"
     code = [line for line in lines if not line.lstrip().startswith("#")]
     assert not any("EnableImplicitMT" in line for line in code), "references stay single-threaded"
     assert any("EnableImplicitMT" in line for line in lines), "a comment says how to enable implicit MT"

@@ -142,3 +142,33 @@ def test_root_th1_with_unusual_binning_validates_as_correct(tmp_path, sample):
     reference = validate.truth_values_for("adl-1", str(sample), "flat-ntuple")
     verdict = validate.validate(validate.load_sidecars(tmp_path), reference)
     assert verdict.status == "correct", verdict.diagnosis
+
+
+@pytest.mark.slow  # a ROOT run in the sandbox
+def test_values_hook_leaves_histo1d_as_it_was(tmp_path):
+    """The values hook of reference runs records what Histo1D fills and changes nothing else: a
+    model's axis titles reach the histogram (they were lost: the hook called ROOT's Histo1D
+    unbound, past ROOT's own tuple-to-TH1DModel pythonization) and ``Histo1D["double"]`` still
+    works (it was not subscriptable)."""
+    import json
+
+    from vibeplot.core.sandbox.child import values
+    from vibeplot.core.sandbox.run import run_script
+
+    script = tmp_path / "histos.py"
+    script.write_text(textwrap.dedent('''
+        import ROOT
+        df = ROOT.RDataFrame(4).Define("x", "double(rdfentry_)")
+        a = df.Histo1D(("a", "A;x [GeV];Entries", 4, 0, 4), "x")
+        b = df.Histo1D["double"](("b", "B;y [GeV];Pairs", 4, 0, 4), "x")
+        c = df.Histo1D(ROOT.RDF.TH1DModel("c", "C;z [GeV];Jets", 4, 0, 4), "x")
+        for h in (a, b, c):
+            print(h.GetTitle(), h.GetXaxis().GetTitle(), h.GetYaxis().GetTitle(), int(h.GetEntries()), sep="|")
+    '''))
+    out = tmp_path / "values.json"
+    result = run_script(script, workdir=tmp_path, startup=["vibeplot.core.sandbox.child.values"],
+                        extra_env={values.ENV: str(out)})
+    assert result.returncode == 0, result.stderr  # (no PNG: not a plot)
+    assert result.stdout.splitlines() == ["A|x [GeV]|Entries|4", "B|y [GeV]|Pairs|4", "C|z [GeV]|Jets|4"]
+    assert [(r["source"], r["label"], r["values"]) for r in json.loads(out.read_text())] == [
+        ("RDataFrame.Histo1D", label, [0.0, 1.0, 2.0, 3.0]) for label in ("x [GeV]", "y [GeV]", "z [GeV]")]

@@ -122,6 +122,7 @@ def test_every_reference_validates_every_other(qid, tmp_path_factory, sample, re
             verdict = validate(sidecars, recorded)
             assert verdict.status == "correct", (f"{candidate} judged by {truth}", verdict.diagnosis)
 
+
 @pytest.mark.parametrize("qid", slow_unless_q1)
 def test_every_plot_has_its_histograms_in_uhi_json(qid, tmp_path_factory, sample, request):
     """Next to every PNG, NAME.png.uhi.json (recorded by sha256 in run.json) loads with hist to the
@@ -164,3 +165,25 @@ def test_every_plot_has_its_histograms_in_uhi_json(qid, tmp_path_factory, sample
         assert proc.returncode == 1 and proc.stdout.startswith("unverifiable"), proc.stdout + proc.stderr
         assert f"{png}.uhi.json differs" in proc.stdout and "edited" in proc.stdout
         assert "NAME.png.uhi.json checked against the sha256" in proc.stderr
+
+
+def ink_on_edges(png) -> int:
+    """Pixels in the image's outermost rows and columns that differ from its corner (the
+    background): a label cut off by the canvas edge leaves some there."""
+    import matplotlib.image
+
+    rgb = matplotlib.image.imread(png)[..., :3]
+    edges = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    return int((np.abs(edges - rgb[0, 0]).max(axis=1) > 0.1).sum())
+
+
+@pytest.mark.parametrize("qid", slow_unless_q1)
+def test_every_plot_names_its_axes_and_nothing_is_clipped(qid, tmp_path_factory, sample, request):
+    """Both axes of every reference plot have titles, ROOT's too (the values hook of a reference run
+    once dropped the axis titles of an RDataFrame model, ("name", "title;x title;y title", ...)), and
+    nothing is cut off at the image's edges (the y label, pushed out by five-digit tick labels)."""
+    for variant, run in all_variants(qid, tmp_path_factory, sample, request).items():
+        for png in read_manifest(run)["plots"]:
+            axes = json.loads((run / f"{png}.json").read_text())["axes"]
+            assert axes and all(ax["xlabel"].strip() and ax["ylabel"].strip() for ax in axes), (variant, png, axes)
+            assert ink_on_edges(run / png) == 0, f"{variant} {png}: drawn over the edge of the image"

@@ -29,6 +29,7 @@ import uproot  # noqa: E402
 from vibeplot.datasets.sample import generate_sample  # noqa: E402
 
 REFERENCES = pathlib.Path(__file__).resolve().parents[1] / "stacks" / "uproot_opendata" / "references"
+SERVICEX_REFERENCES = REFERENCES.parents[1] / "servicex_awkward" / "references"
 PLACEHOLDER = "{{dataset}}"
 N_EVENTS = 3000
 PNGS = {
@@ -197,6 +198,18 @@ def test_reference_is_well_formed(name):
     assert source.count(PLACEHOLDER) == 1
     assert f'INPUT_FILE = "{PLACEHOLDER}"' in source.splitlines()
     assert "plt.show" not in source
+    # clean styling: an experiment label where a title would be, laid out to fit (checked drawn below)
+    assert "hep.label.exp_label(" in source and "fig.tight_layout()" in source and "set_title" not in source
+
+
+@pytest.mark.parametrize("name", list(PNGS))
+def test_servicex_reference_draws_the_same(name):
+    """servicex_awkward's references draw exactly as these do, so the figure checks here cover them."""
+    def drawing(path):
+        source = path.read_text()
+        return source[source.index('hep.style.use("CMS")'):]
+
+    assert drawing(SERVICEX_REFERENCES / f"{name}.py") == drawing(REFERENCES / f"{name}.py")
 
 
 @pytest.mark.slow  # every reference run on the sample (and an event loop in pure Python)
@@ -241,3 +254,48 @@ def test_reference_matches_event_loop(name, sample, expected, tmp_path, monkeypa
         assert np.array_equal(h.values(flow=True), np.bincount(index, minlength=len(edges) + 1))
     for png in PNGS[name]:
         assert (tmp_path / png).is_file()
+
+
+@pytest.fixture(scope="module")
+def full_sample(tmp_path_factory):
+    """The embedded sample's default size: bin contents reach five digits (ADL 1, jet multiplicity)."""
+    return generate_sample(tmp_path_factory.mktemp("full") / "sample.root", n_events=100_000)
+
+
+@pytest.mark.slow  # every reference drawn from 100k events, in-process
+@pytest.mark.parametrize("name", list(PNGS))
+def test_reference_figure_fits_its_canvas(name, full_sample, tmp_path, monkeypatch):
+    """Everything a reference's saved figure draws lies inside the canvas (with five-digit tick
+    labels the y label once stuck out to the left and was cut off), under an experiment label
+    (mplhep's) and no title."""
+    from matplotlib.figure import Figure
+    from mplhep.label import ExpLabel
+
+    saved, original_savefig = [], Figure.savefig
+
+    def savefig(self, fname, *args, **kwargs):
+        result = original_savefig(self, fname, *args, **kwargs)
+        drawn = self.get_tightbbox(self.canvas.get_renderer())  # inches, like bbox_inches
+        fits = kwargs.get("bbox_inches") == "tight" or (  # "tight": the image is cut to fit
+            drawn.x0 >= -1e-6 and drawn.y0 >= -1e-6 and drawn.x1 <= self.bbox_inches.x1 + 1e-6
+            and drawn.y1 <= self.bbox_inches.y1 + 1e-6)
+        labelled = [any(isinstance(t, ExpLabel) for t in ax.texts) for ax in self.axes]
+        titles = [ax.get_title(loc) for ax in self.axes for loc in ("left", "center", "right")]
+        bounds = [round(float(v), 3) for v in drawn.bounds]
+        saved.append((pathlib.Path(fname).name, fits, bounds, labelled, [t for t in titles if t]))
+        return result
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / f"{name}.py"
+    script.write_text((REFERENCES / f"{name}.py").read_text().replace(PLACEHOLDER, str(full_sample)))
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    finally:
+        plt.close("all")
+
+    assert [png for png, *_ in saved] == PNGS[name]
+    for png, fits, bounds, labelled, titles in saved:
+        assert fits, f"{png}: drawn over the canvas edge: {bounds} (x0, y0, width, height in inches)"
+        assert labelled and all(labelled), f"{png}: no experiment label"
+        assert not titles, f"{png}: a title where the experiment label goes: {titles}"

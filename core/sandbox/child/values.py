@@ -11,7 +11,8 @@ the script, it wraps (each right after its module is imported):
 * ROOT ``RDataFrame`` ``Histo1D`` (through a ROOT pythonization): the filled column
   (and weight column) is booked with ``AsNumpy(lazy=True)``, so it is read in the
   same event loop, and recorded at exit; RVec columns are flattened, a scalar
-  weight is repeated for every element as RDataFrame does.
+  weight is repeated for every element as RDataFrame does.  The call itself goes through
+  ROOT's own pythonization unchanged (a model tuple keeps its axis titles).
 
 At interpreter exit it writes ``path`` as a JSON list of records::
 
@@ -176,23 +177,54 @@ def _model_label(model) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def _pythonize_rdf(klass, name) -> None:
-    original = klass.Histo1D
+def _book(df, args) -> None:
+    """Book the column (and weight column) of ``df.Histo1D(*args)`` for recording at exit."""
+    try:
+        columns = [a for a in args if isinstance(a, str)]
+        model = args[0] if args and not isinstance(args[0], str) else None
+        if columns:
+            column, weight = columns[0], (columns[1] if len(columns) > 1 else None)
+            lazy = df.AsNumpy([column] + ([weight] if weight else []), lazy=True)
+            _rdf_pending.append((lazy, column, weight, _model_label(model) or column))
+    except Exception as err:
+        print(f"vibeplot: could not record an RDataFrame Histo1D: {err}", file=sys.stderr)
 
-    def Histo1D(self, *args):
-        result = original(self, *args)
-        try:
-            columns = [a for a in args if isinstance(a, str)]
-            model = args[0] if args and not isinstance(args[0], str) else None
-            if columns:
-                column, weight = columns[0], (columns[1] if len(columns) > 1 else None)
-                lazy = self.AsNumpy([column] + ([weight] if weight else []), lazy=True)
-                _rdf_pending.append((lazy, column, weight, _model_label(model) or column))
-        except Exception as err:
-            print(f"vibeplot: could not record an RDataFrame Histo1D: {err}", file=sys.stderr)
+
+class _BoundHisto1D:
+    """``df.Histo1D`` with recording: callable, and subscriptable like the template it wraps
+    (``df.Histo1D["float"](...)``)."""
+
+    def __init__(self, method, df):
+        self._method, self._df = method, df
+
+    def __getitem__(self, template_args):
+        return _BoundHisto1D(self._method[template_args], self._df)
+
+    def __call__(self, *args):
+        result = self._method(*args)
+        _book(self._df, args)
         return result
 
-    klass.Histo1D = Histo1D
+
+class _RecordingHisto1D:
+    """Replaces ``RInterface.Histo1D``.  ROOT's own pythonization (a descriptor) turns a model
+    tuple ``("name", "title;x title;y title", n, lo, hi)`` into a ``TH1DModel``; calling the
+    method unbound, ``Histo1D(df, model, ...)``, skips it, and cppyy's own conversion of the
+    tuple keeps the title but drops the axis titles (as ``TH1DModel(TH1D)`` does).  So this
+    wrapper binds ROOT's method to the data frame, as attribute access does, and only watches
+    the call."""
+
+    def __init__(self, original):
+        self._original = original
+
+    def __get__(self, instance, owner=None):
+        if instance is None:  # class access, e.g. by a pythonization that wraps this one
+            return self
+        return _BoundHisto1D(self._original.__get__(instance, owner), instance)
+
+
+def _pythonize_rdf(klass, name) -> None:
+    klass.Histo1D = _RecordingHisto1D(klass.__dict__.get("Histo1D") or klass.Histo1D)
 
 
 def _flush_rdf() -> None:

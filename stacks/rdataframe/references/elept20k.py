@@ -12,6 +12,10 @@ spec = ServiceXSpec(Sample=[Sample(Name="elept20k", Dataset=dataset.FileList([IN
 files = [str(path) for path in deliver(spec)["elept20k"]]  # local paths of the delivered ROOT files
 
 ROOT.gROOT.SetBatch(True)
+ROOT.gStyle.SetOptStat(0)  # no statistics box
+ROOT.gStyle.SetOptTitle(0)  # the experiment label takes the title's place
+ROOT.gStyle.SetPadLeftMargin(0.13)  # room for five-digit y labels
+ROOT.gStyle.SetTextFont(42)  # labels in the axis font
 # Single-threaded: Range() is not supported with ROOT.EnableImplicitMT(), so never call it here.
 df = ROOT.RDataFrame("servicex", files)
 df = df.Range(20000).Define("good_electron_pt", "Electron_pt[Electron_pt > 25]")  # Range before any Filter
@@ -24,4 +28,10 @@ canvas = ROOT.TCanvas("canvas", "", 800, 600)
 canvas.SetLogy()
 h.SetFillColor(ROOT.kAzure - 9)
 h.Draw("HIST")
+# The embedded sample as datasets/catalog.toml describes it: simulation in a CMS-like schema, no
+# beam energy or luminosity; so the label gives neither.
+label = ROOT.TLatex()
+label.DrawLatexNDC(0.13, 0.92, "#bf{CMS-like} #it{Simulation}")
+label.SetTextAlign(31)  # right-aligned at the frame's right edge
+label.DrawLatexNDC(0.90, 0.92, "ADL benchmark sample")
 canvas.SaveAs("electron_pt.png")

@@ -40,10 +40,13 @@ h_btag.fill(btag=best_btag)
 print(f"entries: {h_pt.sum()} (pT), {h_btag.sum()} (b-tag)")
 
 hep.style.use("CMS")
-for h, name, title in [(h_pt, "trijet_pt", "Trijet $p_T$"), (h_btag, "trijet_maxbtag", "Trijet max b-tag")]:
+for h, name in [(h_pt, "trijet_pt"), (h_btag, "trijet_maxbtag")]:
     fig, ax = plt.subplots()
     h.plot(ax=ax, histtype="fill", label=r"Trijet with $m_{jjj}$ closest to 172.5 GeV")
     ax.set_ylabel("Events")
-    ax.set_title(title)
     ax.legend()
+    # The embedded sample as datasets/catalog.toml describes it: simulation in a CMS-like schema, no
+    # beam energy or luminosity; so the label gives neither.
+    hep.label.exp_label(exp="CMS-like", data=False, rlabel="ADL benchmark sample", ax=ax)
+    fig.tight_layout()  # nothing clipped
     plt.savefig(f"{name}.png")

@@ -28,6 +28,9 @@ fig, ax = plt.subplots()
 h.plot(ax=ax, histtype="fill", label=r"Electrons, $p_T > 25$ GeV, first 20000 events")
 ax.set_ylabel("Electrons")
 ax.set_yscale("log")
-ax.set_title("Electron transverse momentum")
 ax.legend()
+# The embedded sample as datasets/catalog.toml describes it: simulation in a CMS-like schema, no
+# beam energy or luminosity; so the label gives neither.
+hep.label.exp_label(exp="CMS-like", data=False, rlabel="ADL benchmark sample", ax=ax)
+fig.tight_layout()  # nothing clipped
 plt.savefig("electron_pt.png")

@@ -29,6 +29,9 @@ fig, ax = plt.subplots()
 h.plot(ax=ax, histtype="fill", label=r"Events with $\geq 1$ jet")
 ax.set_ylabel("Events")
 ax.set_yscale("log")
-ax.set_title("Leading jet transverse momentum")
 ax.legend()
+# The embedded sample as datasets/catalog.toml describes it: simulation in a CMS-like schema, no
+# beam energy or luminosity; so the label gives neither.
+hep.label.exp_label(exp="CMS-like", data=False, rlabel="ADL benchmark sample", ax=ax)
+fig.tight_layout()  # nothing clipped
 plt.savefig("leading_jet_pt.png")

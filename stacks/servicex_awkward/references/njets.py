@@ -21,6 +21,9 @@ hep.style.use("CMS")
 fig, ax = plt.subplots()
 h.plot(ax=ax, histtype="fill", label="All events")
 ax.set_ylabel("Events")
-ax.set_title("Jet multiplicity")
 ax.legend()
+# The embedded sample as datasets/catalog.toml describes it: simulation in a CMS-like schema, no
+# beam energy or luminosity; so the label gives neither.
+hep.label.exp_label(exp="CMS-like", data=False, rlabel="ADL benchmark sample", ax=ax)
+fig.tight_layout()  # nothing clipped
 plt.savefig("n_jets.png")

@@ -42,6 +42,9 @@ hep.style.use("CMS")
 fig, ax = plt.subplots()
 h.plot(ax=ax, histtype="fill", label=r"Same-charge $\mu\mu$ pairs")
 ax.set_ylabel("Pairs")
-ax.set_title("Same-charge dimuon invariant mass")
 ax.legend()
+# The embedded sample as datasets/catalog.toml describes it: simulation in a CMS-like schema, no
+# beam energy or luminosity; so the label gives neither.
+hep.label.exp_label(exp="CMS-like", data=False, rlabel="ADL benchmark sample", ax=ax)
+fig.tight_layout()  # nothing clipped
 plt.savefig("ss_mumu_mass.png")

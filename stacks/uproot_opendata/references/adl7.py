@@ -43,6 +43,9 @@ fig, ax = plt.subplots()
 h.plot(ax=ax, histtype="fill", label="All events")
 ax.set_ylabel("Events")
 ax.set_yscale("log")
-ax.set_title("Scalar sum of cleaned jet $p_T$")
 ax.legend()
+# The embedded sample as datasets/catalog.toml describes it: simulation in a CMS-like schema, no
+# beam energy or luminosity; so the label gives neither.
+hep.label.exp_label(exp="CMS-like", data=False, rlabel="ADL benchmark sample", ax=ax)
+fig.tight_layout()  # nothing clipped
 plt.savefig("ht_cleaned.png")

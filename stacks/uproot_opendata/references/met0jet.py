@@ -20,6 +20,9 @@ hep.style.use("CMS")
 fig, ax = plt.subplots()
 h.plot(ax=ax, histtype="fill", label="Events with no jets")
 ax.set_ylabel("Events")
-ax.set_title("Missing transverse energy")
 ax.legend()
+# The embedded sample as datasets/catalog.toml describes it: simulation in a CMS-like schema, no
+# beam energy or luminosity; so the label gives neither.
+hep.label.exp_label(exp="CMS-like", data=False, rlabel="ADL benchmark sample", ax=ax)
+fig.tight_layout()  # nothing clipped
 plt.savefig("met_0jet.png")
