@@ -23,10 +23,11 @@ def show(stack, dataset, question):
     Needs nothing that running needs: a rucio dataset is shown without a servicex.yaml."""
     from vibeplot.core import plugins
     from vibeplot.core.ask import prompt
-    from vibeplot.core.ask.loop import AskOptions, choose_dataset
+    from vibeplot.core.ask.loop import AskOptions, choose_dataset, prompt_question, read_question
 
     text = " ".join(question) or "Plot the missing transverse energy of all events."
     stack = plugins.stack_setting(stack)
     st = plugins.get_stack(stack)
-    ds, _ = choose_dataset(AskOptions(question=text, stack=stack, dataset=dataset), st, check=False)
-    click.echo(prompt.first_prompt(st, ds, text).text, nl=False)
+    reading = read_question(text)
+    ds, _ = choose_dataset(AskOptions(question=text, stack=stack, dataset=dataset), st, reading=reading, check=False)
+    click.echo(prompt.first_prompt(st, ds, prompt_question(text, reading)).text, nl=False)

@@ -41,3 +41,11 @@ def test_reference_refuses_a_format_its_solutions_do_not_read(tmp_path):
         assert "is physlite" in proc.stderr and "Traceback" not in proc.stderr
         assert time.monotonic() - start < 30  # refused before running, not after a failed delivery
     assert not any((tmp_path / "runs").glob("*/attempt-*"))
+
+
+def test_a_question_asked_by_id_reaches_the_model_in_its_registered_wording(tmp_path):
+    from vibeplot.core.questions import registry
+
+    proc = run_cli("hints", "show", "--stack", "uproot_opendata", "adl-6", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"## Question\n{registry()['adl-6'].text}\n" in proc.stdout

@@ -82,6 +82,14 @@ def read_question(question: str) -> Reading:
     return Reading(phrase, found.question, found)
 
 
+def prompt_question(question: str, reading: Reading) -> str:
+    """The question as the model gets it: a benchmark question asked by id ("adl-6") is sent
+    in its registered wording, anything else as typed."""
+    if reading.known is not None and reading.match is not None and reading.match.how == "id":
+        return reading.known.text
+    return question
+
+
 def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
                    warn: Callable[[str], None] | None = None,
                    reading: Reading | None = None, check: bool = True) -> tuple[Dataset, dict]:
@@ -178,7 +186,8 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
     if ds.prepare:
         status(f"preparing dataset {ds.name}")
         ds.prepare()
-    first = prompt.first_prompt(stack, ds, opts.question)
+    asked = prompt_question(opts.question, reading)
+    first = prompt.first_prompt(stack, ds, asked)
     record = RunRecord(opts.out, opts.question, {
         "vibeplot_version": __version__,
         "question_id": known.id if known else None,
@@ -234,7 +243,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 problems += policies.check(got.code, stack.policies)
             if got.code is None or problems:
                 record.add_attempt({**attempt, "status": "policy", "problems": problems})
-                current = prompt.fix_prompt(stack, ds, opts.question, got.code, problems + got.warnings, "", "", [])
+                current = prompt.fix_prompt(stack, ds, asked, got.code, problems + got.warnings, "", "", [])
                 continue
             status(f"attempt {n}/{opts.max_iterations}: running the script")
             workdir = record.attempt_dir(n)
@@ -272,7 +281,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                               logs=_logs(workdir))
             advice = stack.explain(failure)
             record.add_attempt({**attempt, "status": "failed", "failure": result.describe(), "advice": advice})
-            current = prompt.fix_prompt(stack, ds, opts.question, got.code,
+            current = prompt.fix_prompt(stack, ds, asked, got.code,
                                         [f"The script ran: {result.describe()}.", *got.warnings],
                                         sandbox.tail(stdout, 20), sandbox.tail(stderr), advice)
         message = f"no plot after {opts.max_iterations} attempt(s)"
