@@ -31,7 +31,8 @@ def _interactive_chooser():
                    "Default: $VIBEPLOT_API_KEY or api_key in the config file.")
 @click.option("--llm-timeout", type=click.FloatRange(0, min_open=True), default=None,
               help="Seconds one model call may take; all retries of a call end within about 4 times that. [default: 120]")
-@click.option("--dataset", "-d", default=None, help="A local ROOT file, or a dataset phrase. Default: the embedded ADL sample.")
+@click.option("--dataset", "-d", default=None, help="A local ROOT file, a file URL (root://, https://), or a dataset phrase. "
+              "Default: the embedded ADL sample.")
 @click.option("--max-iterations", "-n", type=click.IntRange(1, 20), default=None, help=f"Attempts before giving up. [default: {config.DEFAULT_MAX_ITERATIONS}]")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"Where run directories go. [default: ./{config.DEFAULT_OUT}]")

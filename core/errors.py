@@ -78,6 +78,7 @@ EXTRAS = {
     "xaod-preflight": "the offline check of xAOD (PHYSLITE) queries (servicex-local)",
     "compare": "compare and report (pyarrow, pandas)",
     "dask": "compare --executor dask://... (distributed)",
+    "xrootd": "root:// URLs for uproot (fsspec-xrootd and the XRootD client)",
 }
 #: the modules each of those extras installs (what ``vibeplot doctor`` looks for)
 EXTRA_MODULES = {
@@ -85,6 +86,7 @@ EXTRA_MODULES = {
     "xaod-preflight": ("servicex_local",),
     "compare": ("pyarrow", "pandas"),
     "dask": ("distributed",),
+    "xrootd": ("fsspec_xrootd", "XRootD"),
 }
 
 

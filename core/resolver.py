@@ -281,7 +281,7 @@ def pick(given: str | None, named: str | None, benchmark, context: ResolveContex
          choose: Chooser | None = None, warn: Callable[[str], None] | None = None) -> Resolution:
     """The dataset of a question, and how it was chosen (``Resolution.as_dict()`` goes into run.json).
 
-    Precedence: ``given`` (``--dataset``: a local file, else a phrase) > ``named``, the dataset
+    Precedence: ``given`` (``--dataset``: a local file or a file URL, else a phrase) > ``named``, the dataset
     phrase found in the question (:func:`find_phrase`) > ``benchmark``, the benchmark question
     asked (its registered dataset) > the embedded sample.  Ambiguous phrases: :func:`settle`.
     """
@@ -289,6 +289,8 @@ def pick(given: str | None, named: str | None, benchmark, context: ResolveContex
 
     if given and Path(given).expanduser().exists():
         return Resolution(from_path(given), given, 1.0, "a local file given with --dataset")
+    if given and is_url(given):
+        return Resolution(from_url(given), given, 1.0, "a file URL given with --dataset")
     if given:
         return settle(given, context, f"--dataset {given!r}", choose, warn)
     if named:
@@ -383,37 +385,96 @@ def strip_phrase(question: str, phrase: str | None) -> str:
     return " ".join(re.sub(rf"{frame}(?<![\w+']){re.escape(phrase)}(?![\w+']){tail}", " ", text).split())
 
 
-def from_path(path: str) -> Dataset:
-    """A local ROOT file given by path; its trees and branches go into the prompt."""
+def _layout(target, shown_as: str) -> tuple[str, str, str]:
+    """(main tree, description, prompt notes) of the ROOT file ``target`` (a path or URL)."""
     import uproot
 
-    file = Path(path).expanduser()
-    if not file.is_file():
-        raise DatasetError(f"dataset file {path} does not exist")
     try:
-        with uproot.open(file) as root_file:
+        with uproot.open(target) as root_file:
             trees = {k.split(";")[0]: v for k, v in root_file.items(filter_classname="TTree")}
             if not trees:
-                raise DatasetError(f"{path} holds no TTree")
+                raise DatasetError(f"{shown_as} holds no TTree")
             tree_name, tree = max(trees.items(), key=lambda kv: kv[1].num_entries)
             branches = [f"{b.name} ({b.typename})" for b in tree.branches]
             entries = tree.num_entries
     except DatasetError:
         raise
-    except Exception as err:  # uproot raises many kinds for non-ROOT input
-        raise DatasetError(f"cannot read {path} as a ROOT file: {err}") from None
+    except Exception as err:  # uproot raises many kinds for non-ROOT input (and the network more)
+        raise DatasetError(f"cannot read {shown_as} as a ROOT file: {err}") from None
     shown = branches[:150]
     notes = "- Branches (name, type): " + ", ".join(shown)
     if len(branches) > len(shown):
         notes += f", ... ({len(branches) - len(shown)} more; list them with uproot)"
+    description = (f"{entries} entries in tree `{tree_name}`; other trees: "
+                   + (", ".join(t for t in trees if t != tree_name) or "none"))
+    return tree_name, description, notes
+
+
+def from_path(path: str) -> Dataset:
+    """A local ROOT file given by path; its trees and branches go into the prompt."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise DatasetError(f"dataset file {path} does not exist")
+    tree_name, description, notes = _layout(file, path)
     return Dataset(
         name=file.name,
         title=f"local file {file.name}",
         location=str(file.resolve()),
         format="root-file",
         tree=tree_name,
-        description=f"{entries} entries in tree `{tree_name}`; other trees: "
-        + (", ".join(t for t in trees if t != tree_name) or "none"),
+        description=description,
         prompt_notes=notes,
         metadata={"given_as_path": True},
     )
+
+
+# -- files on a server ------------------------------------------------------------------------
+#: URL schemes of one ROOT file on a server that ``--dataset`` accepts
+URL_SCHEMES = ("root://", "https://", "http://")
+#: the extra that lets uproot read ``root://`` (fsspec-xrootd and the XRootD client)
+XROOTD_EXTRA = "xrootd"
+
+
+def is_url(location: str) -> bool:
+    """Whether ``location`` is a file URL that uproot (and ROOT) read over the network.
+
+    >>> is_url("root://eospublic.cern.ch//eos/root-eos/benchmark/Run2012B_SingleMu.root"), is_url("/data/a.root")
+    (True, False)
+    """
+    return str(location).lower().startswith(URL_SCHEMES)
+
+
+def check_readable(location: str) -> None:
+    """Raise :class:`~vibeplot.core.errors.ConfigError` naming the ``xrootd`` extra when ``location``
+    is a ``root://`` URL and fsspec-xrootd is not installed (uproot reads root:// only with it)."""
+    if str(location).lower().startswith("root://"):
+        from vibeplot.core.errors import require_extra
+
+        require_extra(XROOTD_EXTRA, "fsspec_xrootd", "XRootD", needed_for=f"reading {location}")
+
+
+def from_url(url: str) -> Dataset:
+    """One ROOT file on a server (``root://``, ``https://``, ``http://``), read with uproot here;
+    its trees and branches go into the prompt, as for :func:`from_path`."""
+    check_readable(url)
+    tree_name, description, notes = _layout(url, url)
+    name = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or url
+    return Dataset(
+        name=name,
+        title=f"remote file {name}",
+        location=url,
+        format="root-file",
+        tree=tree_name,
+        description=description,
+        prompt_notes=notes,
+        metadata={"given_as_url": True},
+    )
+
+
+def file_identity(location: str) -> str:
+    """What identifies the content of a ROOT file on a server, for caches: its UUID and end offset
+    (both in the file header, read with uproot; a file written again gets a new UUID)."""
+    import uproot
+
+    with uproot.open(location) as root_file:
+        return f"{root_file.file.uuid}|{root_file.file.fEND}"

@@ -16,7 +16,7 @@ from vibeplot.core import __version__, config, plugins, policies, questions
 
 from vibeplot.core.ask import extract, llm, oracle, prompt
 from vibeplot.core.sandbox import run as sandbox
-from vibeplot.core.resolver import Chooser, Dataset, ResolveContext, find_phrase, pick, strip_phrase
+from vibeplot.core.resolver import Chooser, Dataset, ResolveContext, check_readable, find_phrase, pick, strip_phrase
 from vibeplot.core.errors import BudgetExceeded, DatasetError, VibeplotError
 from vibeplot.core.ask.llm import DEFAULT_TIMEOUT
 from vibeplot.core.ask.rundir import RunRecord
@@ -95,7 +95,7 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
                    reading: Reading | None = None, check: bool = True) -> tuple[Dataset, dict]:
     """The dataset to use and how it was chosen (recorded in run.json).
 
-    Precedence (:func:`vibeplot.core.resolver.pick`): ``--dataset`` (a local file, else a phrase)
+    Precedence (:func:`vibeplot.core.resolver.pick`): ``--dataset`` (a local file or URL, else a phrase)
     > a dataset phrase found in the question > the benchmark question's registered dataset > the
     embedded sample.  An ambiguous phrase is settled by ``choose`` (or ``opts.choose``), else it is
     an error listing the candidates (:class:`~vibeplot.core.resolver.AmbiguousDataset`).  A dataset
@@ -113,6 +113,8 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
             f"the {stack.name} stack cannot read {ds.name} (format {ds.format})",
             hint=f"it reads: {', '.join(stack.formats)}; pick another stack with --stack",
         )
+    if check:
+        check_readable(ds.location)  # a root:// dataset needs the xrootd extra, in every stack
     if check and stack.check_dataset is not None:
         stack.check_dataset(ds)
     return ds, found.as_dict()

@@ -66,6 +66,7 @@ Verdict:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tempfile
@@ -75,6 +76,7 @@ from pathlib import Path
 import numpy as np
 
 from vibeplot.core.files import atomic_write
+from vibeplot.core.resolver import file_identity, is_url
 
 #: relative part of the tolerance: fraction of the in-range reference entries allowed to differ
 REL_TOL = 1e-4
@@ -129,8 +131,9 @@ def record_truth(script: Path | str, dataset: str, workdir: Path | None = None, 
     path.write_text(text, encoding="utf-8")
     out = workdir / "truth-values.json"
     local = Path(dataset) if "://" not in dataset and Path(dataset).exists() else None
+    grant = Grant(network=is_url(dataset), read_only=(local,) if local else ())  # a file URL: the network
     result = run_script(path, workdir=workdir, startup=STARTUP, extra_env={"VIBEPLOT_RECORD_VALUES": str(out)},
-                        grant=Grant(read_only=(local,) if local else ()), **run_kwargs)
+                        grant=grant, **run_kwargs)
     if result.returncode != 0 or not out.exists():
         raise RuntimeError(f"reference {script} failed ({result.describe()}): {result.stderr[-2000:]}")
     return json.loads(out.read_text(encoding="utf-8"))
@@ -307,14 +310,19 @@ def truth_scripts(question_id: str, dataset_format: str = "") -> list[tuple[str,
 
 
 def recorded_values(script: Path, dataset_location: str) -> list[dict]:
-    """:func:`record_truth` of ``script`` on a local file, cached by file and script content."""
+    """:func:`record_truth` of ``script`` on a local file or a file URL, cached by file and script
+    content (a URL's file by its UUID and size, :func:`~vibeplot.core.resolver.file_identity`)."""
     import hashlib
 
     from vibeplot.core import config
 
-    path = Path(dataset_location)
-    stat = path.stat()
-    key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{script.read_text()}".encode())
+    if is_url(dataset_location):
+        path, file_key = dataset_location, f"{dataset_location}|{_url_identity(dataset_location)}"
+    else:
+        path = Path(dataset_location)
+        stat = path.stat()
+        file_key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    key = hashlib.sha256(f"{file_key}|{script.read_text()}".encode())
     cache = config.cache_dir() / "truth-values" / f"{script.stem}-{key.hexdigest()[:16]}.json"
     if cache.is_file():
         return json.loads(cache.read_text(encoding="utf-8"))
@@ -325,8 +333,13 @@ def recorded_values(script: Path, dataset_location: str) -> list[dict]:
     return values
 
 
+@functools.lru_cache(maxsize=64)
+def _url_identity(url: str) -> str:
+    return file_identity(url)
+
+
 def _readable(dataset_location: str, dataset_format: str) -> bool:
-    return dataset_format in _READABLE and Path(dataset_location).is_file()
+    return dataset_format in _READABLE and (is_url(dataset_location) or Path(dataset_location).is_file())
 
 
 def truth_values_for(question_id: str, dataset_location: str, dataset_format: str) -> list[dict] | None:
@@ -411,7 +424,7 @@ def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
     if reference is None:
         why = ("no installed stack has a reference for it that reads the file directly"
                if _readable(dataset.get("location", ""), dataset.get("format", ""))
-               else "the dataset is not a local file that references read directly")
+               else "the dataset is not a local file or file URL that references read directly")
         return Verdict("unverifiable", [f"no truth values for {question_id} on {dataset.get('name')}: {why}"])
     sidecars, changed = [], []
     recorded = manifest.get("plot_records")

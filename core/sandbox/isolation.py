@@ -13,7 +13,8 @@ stack or dataset needs the network:
   and so are root-only secrets of the system (``/etc/shadow``, ``/etc/ssh``,
   ``/etc/grid-security``, ...); no capability is kept, even when vibeplot runs as root;
   put back, read-only: the Python environment (and vibeplot's own package
-  folders), the dataset file and whatever the stack grants (:class:`Grant`);
+  folders), the dataset file and whatever the stack grants (:class:`Grant`), and,
+  with the network, the CA certificates ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` name;
 * ``HOME`` is an empty ``/tmp/home``; a new ``/proc`` shows only the sandbox's
   processes, so no other process's environment can be read;
 * ``--die-with-parent``: when vibeplot dies, however it dies, the sandbox dies, and
@@ -165,6 +166,15 @@ SYSTEM_SECRETS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-"
                   "/etc/ssh", "/etc/grid-security", "/etc/security/opasswd")
 
 
+def _ca_paths() -> list[Path]:
+    """The CA bundle and folders named by ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` (the environment
+    allow-list passes both to scripts): scripts with the network can read them, wherever they are."""
+    named = [os.environ.get("SSL_CERT_FILE", ""), *os.environ.get("SSL_CERT_DIR", "").split(os.pathsep)]
+    found = [Path(p).resolve() for p in named if p and os.path.isabs(p) and Path(p).exists()]
+    kept = [Path("/"), Path("/tmp"), Path.home().resolve(), *_hidden_roots()]  # never a whole home or /tmp
+    return [p for p in found if p.is_file() or not any(p == k or p in k.parents for k in kept)]
+
+
 def _python_paths() -> list[Path]:
     """The Python environment and vibeplot's package folders, put back read-only."""
     import vibeplot.core
@@ -196,7 +206,8 @@ def bwrap_argv(argv: list[str], *, workdir: Path, grant: Grant, tmp_mb: int,
     for root in hidden:
         if root != Path("/tmp"):
             cmd += ["--size", str(2**20), "--tmpfs", str(root)]
-    binds = [*_python_paths(), *(Path(p).expanduser().resolve() for p in grant.read_only)]
+    binds = [*_python_paths(), *(Path(p).expanduser().resolve() for p in grant.read_only),
+             *(_ca_paths() if grant.network else ())]
     for path in dict.fromkeys(binds):
         if path.exists() and path != Path("/tmp") and any(h == path or h in path.parents for h in [*hidden, Path("/tmp")]):
             cmd += ["--ro-bind", str(path), str(path)]

@@ -1,7 +1,7 @@
 """The ``rdataframe`` stack: ROOT RDataFrame analyses, with ServiceX delivery or on local files.
 
 vibeplot's headline stack.  ServiceX skims the data into ROOT files (or
-RDataFrame reads local files directly with ``--dataset PATH``); RDataFrame
+RDataFrame reads a file directly with ``--dataset PATH`` or ``URL``); RDataFrame
 defines, filters and histograms, and ROOT draws.  ROOT comes from PyPI as the
 optional extra ``vibeplot[rdataframe]``.
 """
