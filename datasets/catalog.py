@@ -63,11 +63,22 @@ def weighting_notes(e: dict) -> str:
             if k is not None:
                 parts.append(f"k-factor {k}")
             lines.append("- " + ", ".join(parts) + ".")
+            w = e.get("weight_branch", "mcEventWeight")
             lines.append(
-                "- To normalise to a luminosity L (pb^-1): weight per event = mcEventWeight * "
-                "sigma * filter_eff * k_factor * L / (sum of mcEventWeight over ALL generated events"
+                f"- To normalise to a luminosity L (pb^-1): weight per event = {w} * "
+                f"sigma * filter_eff * k_factor * L / (sum of {w} over ALL generated events"
                 " of the sample, before any cut)."
             )
+            if e.get("sum_of_weights") is not None:
+                lines.append(
+                    f"- Sum of {w} over the whole sample: {e['sum_of_weights']!r}. Use this number as the "
+                    "denominator, not a sum over the events or files you read (they may be a part)."
+                )
+                lines.append(
+                    f"- A weighted plot (not normalised) fills each event with its `{w}`. A plot normalised to "
+                    "a luminosity uses the full weight above (1 fb^-1 = 1000 pb^-1) and states the luminosity "
+                    "in the y-axis label, e.g. \"Events / bin (10 fb$^{-1}$)\"."
+                )
             if eff is None or k is None:
                 missing = " and ".join(n for n, v in (("filter efficiency", eff), ("k-factor", k)) if v is None)
                 lines.append(f"- The {missing} of this sample is not known here: do not assume 1; "
@@ -122,6 +133,8 @@ def dataset(name: str) -> Dataset:
 def _embedded(name: str) -> Dataset:
     from vibeplot.datasets import embedded
 
+    if name == embedded.WEIGHTED_NAME:
+        return embedded.weighted_dataset()
     ds = embedded.dataset()
     ds.metadata = {**entry(name), **ds.metadata}
     return ds

@@ -27,6 +27,10 @@ from vibeplot.core.files import atomic_write
 from vibeplot.core.hookspecs import hookimpl
 
 NAME = "adl-sample"
+#: the second embedded sample: the same schema plus per-event generator weights
+WEIGHTED_NAME = "adl-weighted-sample"
+WEIGHTED_EVENTS = 20_000
+WEIGHTED_SEED = 20261204
 DEFAULT_EVENTS = config.SAMPLE_EVENTS
 SEED = config.SAMPLE_SEED
 #: bump when the generator's output changes, so stale cached files are not reused
@@ -49,8 +53,19 @@ BRANCHES = """\
 """
 
 
+WEIGHTED_BRANCHES = BRANCHES.replace(
+    "- Objects are sorted by pT, highest first. Simulated, no event weights: fill unweighted.\n",
+    "- Objects are sorted by pT, highest first.\n"
+    "- Per event: `genWeight` (float32), the generator weight; about 15% are negative (NLO-like).\n",
+)
+
+
 def sample_path(n_events: int = DEFAULT_EVENTS) -> Path:
     return config.cache_dir() / f"adl-sample-v{GENERATOR_VERSION}-{n_events}.root"
+
+
+def weighted_sample_path() -> Path:
+    return config.cache_dir() / f"adl-weighted-sample-v{GENERATOR_VERSION}-{WEIGHTED_EVENTS}.root"
 
 
 def record_path(path: Path) -> Path:
@@ -106,26 +121,31 @@ def _file_lock(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _generate(path: Path, n_events: int) -> None:
-    from vibeplot.datasets.sample import generate_sample
+def _generate(path: Path, n_events: int, weighted: bool = False) -> None:
+    from vibeplot.datasets.sample import generate_sample, generate_weighted_sample
 
     record = {}
 
     def write(tmp: Path) -> None:
-        generate_sample(tmp, n_events=n_events, seed=SEED)
+        if weighted:
+            generate_weighted_sample(tmp, n_events=n_events, seed=WEIGHTED_SEED)
+        else:
+            generate_sample(tmp, n_events=n_events, seed=SEED)
         record.update({"file": path.name, "size": tmp.stat().st_size, "sha256": _sha256(tmp), "events": n_events,
-                       "seed": SEED, "generator_version": GENERATOR_VERSION})
+                       "seed": WEIGHTED_SEED if weighted else SEED, "generator_version": GENERATOR_VERSION})
 
     # atomic: concurrent runs never see half a file; read-only, a small guard against accidental writes
     atomic_write(path, write, mode=0o444)
     atomic_write(record_path(path), json.dumps(record, indent=2) + "\n")
 
 
-def ensure_sample(n_events: int = DEFAULT_EVENTS) -> Path:
-    """Generate the sample into the cache unless it is there already and matches its record
-    (checked once per process while the file is unchanged); regenerate a damaged one with a
-    warning on stderr."""
-    path = sample_path(n_events)
+def ensure_sample(n_events: int = DEFAULT_EVENTS, weighted: bool = False) -> Path:
+    """Generate the sample (``weighted``: the weighted sample, ``WEIGHTED_EVENTS`` events)
+    into the cache unless it is there already and matches its record (checked once per
+    process while the file is unchanged); regenerate a damaged one with a warning on stderr."""
+    if weighted:
+        n_events = WEIGHTED_EVENTS
+    path = weighted_sample_path() if weighted else sample_path(n_events)
     with _lock:
         with contextlib.suppress(OSError):
             if _checked.get(path) == _signature(path):
@@ -137,7 +157,7 @@ def ensure_sample(n_events: int = DEFAULT_EVENTS) -> Path:
                     if problem != "missing":
                         print(f"Warning: the cached embedded sample {path} failed its check ({problem}); "
                               "generating it again", file=sys.stderr)
-                    _generate(path, n_events)
+                    _generate(path, n_events, weighted)
         _checked[path] = _signature(path)
     return path
 
@@ -158,7 +178,29 @@ def dataset(n_events: int = DEFAULT_EVENTS) -> Dataset:
     )
 
 
+def weighted_dataset() -> Dataset:
+    """The weighted sample, with its catalog entry's cross section, Σw and how to normalise."""
+    from vibeplot.datasets import catalog
+
+    e = catalog.entry(WEIGHTED_NAME)
+    return Dataset(
+        name=WEIGHTED_NAME,
+        title=f"vibeplot's embedded weighted sample ({WEIGHTED_EVENTS} generated events with genWeight)",
+        location=str(weighted_sample_path()),
+        format="flat-ntuple",
+        tree="Events",
+        experiment="CMS-like (ADL benchmark schema)",
+        description="Local ROOT file in the schema of the ADL benchmark input plus per-event generator "
+        "weights: Drell-Yan Z->mumu and Z->ee events with a recoil jet.",
+        prompt_notes=WEIGHTED_BRANCHES + catalog.weighting_notes(e),
+        metadata={**e, "events": WEIGHTED_EVENTS, "seed": WEIGHTED_SEED, "generator_version": GENERATOR_VERSION},
+        prepare=lambda: ensure_sample(weighted=True),
+    )
+
+
 def resolve(phrase: str, context: ResolveContext) -> list[Candidate]:
+    if re.search(r"\bweighted\b", phrase, re.I) and (_PHRASES.search(phrase) or "sample" in phrase.lower()):
+        return [Candidate(weighted_dataset(), 1.0, "names the embedded weighted sample")]
     if _PHRASES.search(phrase) or phrase.strip().lower() in {NAME, "adl", "embedded"}:
         return [Candidate(dataset(), 1.0, "names the embedded ADL benchmark sample")]
     return []

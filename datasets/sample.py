@@ -286,13 +286,13 @@ _PROCESSES = {
 }
 
 
-def _generate_chunk(rng, n):
+def _generate_chunk(rng, n, fractions=PROCESS_FRACTIONS):
     """All branches for n events: the process mixture, pileup, MET and the collections."""
-    counts = np.floor(np.array(list(PROCESS_FRACTIONS.values())) * n).astype(np.int64)
+    counts = np.floor(np.array(list(fractions.values())) * n).astype(np.int64)
     counts[0] += n - counts.sum()
     labels = rng.permutation(np.repeat(np.arange(len(counts)), counts))
     out = _Chunk()
-    for i, name in enumerate(PROCESS_FRACTIONS):
+    for i, name in enumerate(fractions):
         _PROCESSES[name](rng, out, np.flatnonzero(labels == i))
     _pileup(rng, out, n)
 
@@ -363,3 +363,53 @@ def generate_sample(path, n_events=config.SAMPLE_EVENTS, seed=config.SAMPLE_SEED
             rng = np.random.default_rng([seed, i])
             tree.extend(_generate_chunk(rng, min(CHUNK_SIZE, n_events - start)))
     return path
+
+
+# --- the weighted sample ----------------------------------------------------------------
+
+#: the weighted sample: Drell-Yan Z -> mumu / ee (+ recoil jet), half each
+WEIGHTED_FRACTIONS = {"zmumu": 0.5, "zee": 0.5}
+#: |genWeight| = WEIGHT_SCALE x a smooth spread (log-normal, sigma WEIGHT_SPREAD) ...
+WEIGHT_SCALE = 1250.0
+WEIGHT_SPREAD = 0.1
+#: ... and this fraction of events (on average) has a negative weight, as in NLO samples
+NEGATIVE_FRACTION = 0.15
+
+
+def _gen_weights(rng, n):
+    """Per-event generator weights: a fixed scale times a smooth spread, some negative."""
+    sign = np.where(rng.random(n) < NEGATIVE_FRACTION, -1.0, 1.0)
+    return (sign * WEIGHT_SCALE * np.exp(rng.normal(0.0, WEIGHT_SPREAD, n))).astype(np.float32)
+
+
+def generate_weighted_sample(path, n_events, seed) -> pathlib.Path:
+    """Write the deterministic weighted sample: the schema of :func:`generate_sample` plus a
+    per-event ``genWeight`` (float32), for a Z -> ll + jets process (``WEIGHTED_FRACTIONS``).
+    The arrays depend only on ``(n_events, seed)``; :func:`sum_of_weights` gives Σw.
+
+    Example:
+        >>> import uproot
+        >>> path = generate_weighted_sample("/tmp/weighted.root", n_events=1000, seed=1)
+        >>> w = uproot.open(path)["Events"]["genWeight"].array(library="np")
+        >>> len(w), w.dtype.name, bool((w < 0).any() and (w > 0).any())
+        (1000, 'float32', True)
+    """
+    if n_events < 0:
+        raise ValueError(f"n_events must be non-negative, got {n_events}")
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with uproot.recreate(path, compression=uproot.ZSTD(1)) as file:
+        with _uint32_counters():
+            tree = file.mktree("Events", {"genWeight": "float32", **_BRANCH_TYPES})
+        for i, start in enumerate(range(0, n_events, CHUNK_SIZE)):
+            rng = np.random.default_rng([seed, i])
+            n = min(CHUNK_SIZE, n_events - start)
+            branches = _generate_chunk(rng, n, WEIGHTED_FRACTIONS)
+            tree.extend({"genWeight": _gen_weights(rng, n), **branches})
+    return path
+
+
+def sum_of_weights(path) -> float:
+    """Σ genWeight over the whole file (float64 sum of the stored float32 weights)."""
+    with uproot.open(path) as f:
+        return float(np.sum(f["Events"]["genWeight"].array(library="np"), dtype=np.float64))

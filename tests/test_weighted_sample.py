@@ -1,0 +1,42 @@
+"""The embedded weighted sample: deterministic, Σw as the catalog states, resolved and prompted."""
+
+import numpy as np
+import uproot
+
+from vibeplot.datasets import catalog, embedded
+from vibeplot.datasets.sample import generate_weighted_sample, sum_of_weights
+
+
+def test_weighted_sample_is_deterministic_with_nlo_like_weights(tmp_path):
+    a = generate_weighted_sample(tmp_path / "a.root", n_events=3000, seed=7)
+    b = generate_weighted_sample(tmp_path / "b.root", n_events=3000, seed=7)
+    c = generate_weighted_sample(tmp_path / "c.root", n_events=3000, seed=8)
+    w = uproot.open(a)["Events"]["genWeight"].array(library="np")
+    assert np.array_equal(w, uproot.open(b)["Events"]["genWeight"].array(library="np"))
+    assert not np.array_equal(w, uproot.open(c)["Events"]["genWeight"].array(library="np"))
+    assert 0.10 < (w < 0).mean() < 0.20
+    assert 800 < np.abs(w).min() and np.abs(w).max() < 2000 and abs(np.median(np.abs(w)) - 1250) < 20  # scale x spread
+    assert set(uproot.open(a)["Events"].keys()) >= {"genWeight", "MET_pt", "Jet_pt", "Muon_charge", "nJet"}
+
+
+def test_catalog_sum_of_weights_is_the_generated_samples():
+    e = catalog.entry(embedded.WEIGHTED_NAME)
+    path = embedded.ensure_sample(weighted=True)
+    assert uproot.open(path)["Events"].num_entries == e["n_events"] == embedded.WEIGHTED_EVENTS
+    assert sum_of_weights(path) == e["sum_of_weights"]
+    assert e["kind"] == "simulation" and e["weight_branch"] == "genWeight"
+    assert all(e[k] > 0 for k in ("cross_section_pb", "filter_efficiency", "k_factor"))
+
+
+def test_weighted_sample_resolves_and_tells_the_model_how_to_normalise():
+    from vibeplot.core import resolver
+
+    for phrase in ("weighted sample", "the embedded weighted sample", "adl weighted sample"):
+        assert resolver.resolve(phrase, resolver.ResolveContext()).dataset.name == embedded.WEIGHTED_NAME
+    assert resolver.resolve("adl sample", resolver.ResolveContext()).dataset.name == embedded.NAME
+    block = catalog.dataset(embedded.WEIGHTED_NAME).prompt_block()
+    e = catalog.entry(embedded.WEIGHTED_NAME)
+    assert "`genWeight`" in block and repr(e["sum_of_weights"]) in block
+    assert "genWeight * sigma * filter_eff * k_factor * L" in block and "y-axis label" in block
+    assert "no event weights" not in block.lower()
+    assert "no event weights" in catalog.dataset(embedded.NAME).prompt_block().lower()
