@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -100,6 +101,7 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
                       "rerun with --resume for the rest. Ctrl-C again abandons them.")
         raise
     paths = report.write_report(out)
+    click.echo(report.short_table(json.loads(paths["summary"].read_text(encoding="utf-8"))))
     click.echo(f"{result.ran} trial(s) run, {result.skipped} already done; results in {out / 'results'}")
     click.echo(f"report: {paths['md']}  {paths['html']}")
     if result.stopped:

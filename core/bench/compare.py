@@ -508,6 +508,9 @@ def run_compare(opts: CompareOptions, progress: Progress | None = None,
         stopped = _run_local(todo, settings, budget, opts.jobs, progress, on_update)
     else:
         raise ConfigError(f"unknown executor {opts.executor!r}", hint="use local or dask://HOST:PORT")
+    from vibeplot.core.bench import report
+
+    report.write_summary(out, report.summary_of(out, warn=lambda m: None))  # OUT/summary.json
     return CompareResult(out, len(cells), progress.done - progress.skipped, progress.skipped, stopped, budget.spent)
 
 
