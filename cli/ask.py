@@ -44,8 +44,13 @@ def _interactive_chooser():
 @click.option("--isolation", type=click.Choice(["auto", "required", "none"]), default=None,
               help="Sandbox for generated code: auto (bubblewrap when it works, else a warning), required "
                    "(refuse to run without it), none. Default: $VIBEPLOT_ISOLATION, the config file, or auto.")
+@click.option("--strict/--no-strict", default=None,
+              help="Exit 1 also when the plot's verdict is wrong or unverifiable. Default: $VIBEPLOT_STRICT, "
+                   "the config file, or off.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the run's summary as one JSON object on stdout (progress and the table go to stderr).")
 def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_iterations, out, no_cache, timeout,
-        memory_mb, isolation):
+        memory_mb, isolation, strict, as_json):
     """Turn QUESTION into a plot: ask the model for code, run it, fix it until it works.
 
     \b
@@ -88,7 +93,12 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
     from vibeplot.core.files import check_writable_dir
 
     check_writable_dir(opts.out)  # before any work: no half-made run
+    strict = config.flag_setting("strict", strict)  # a bad value: exit 2 before any work
     result = run_with_status(opts)
-    summary(result)
+    summary(result, as_json=as_json)
     if result.outcome != "plot":
+        raise SystemExit(EXIT_NO_PLOT)
+    verdict = (result.manifest.get("verdict") or {}).get("status")
+    if strict and verdict in ("wrong", "unverifiable"):
+        console.print(f"[red]--strict: the verdict is {verdict}[/]")
         raise SystemExit(EXIT_NO_PLOT)

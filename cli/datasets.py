@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -82,10 +83,22 @@ def _facts(ds) -> list[tuple[str, str]]:
     return rows
 
 
+def _record(ds) -> dict:
+    """Everything about ``ds`` as a JSON-ready object (``--json``)."""
+    return {"name": ds.name, "title": ds.title, "location": ds.location, "format": ds.format, "tree": ds.tree,
+            "experiment": ds.metadata.get("experiment") or ds.experiment or "",
+            "metadata": json.loads(json.dumps(ds.metadata, default=str)), "prompt_notes": ds.prompt_notes}
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, indent=2, default=str)
+
+
 @datasets.command("list")
 @click.option("--experiment", "-e", default=None, help="Only this experiment (e.g. ATLAS, CMS).")
 @click.option("--format", "-f", "fmt", default=None, help="Only this format (physlite, nanoaod, flat-ntuple, ...).")
-def list_(experiment, fmt):
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of the datasets.")
+def list_(experiment, fmt, as_json):
     """The datasets vibeplot knows (built-in catalog and plugins)."""
     from rich.table import Table
 
@@ -100,7 +113,7 @@ def list_(experiment, fmt):
     for title in ("experiment", "run period", "kind", "format"):
         table.add_column(title, no_wrap=True, max_width=16, overflow="ellipsis")
     table.add_column("process", no_wrap=True, max_width=60, overflow="ellipsis")
-    n = 0
+    n, chosen = 0, []
     for ds in _all_datasets():
         meta = ds.metadata
         exp = meta.get("experiment") or ds.experiment or ""
@@ -108,9 +121,13 @@ def list_(experiment, fmt):
             continue
         if fmt and fmt.lower() != ds.format.lower():
             continue
+        chosen.append(ds)
         table.add_row(ds.name, exp, meta.get("run_period", ""), meta.get("kind", ""), ds.format,
                       meta.get("process", ""))
         n += 1
+    if as_json:
+        click.echo(_dumps([_record(ds) for ds in chosen]))
+        return
     console.print(table)
     click.echo(f"{n} dataset(s); `vibeplot datasets show NAME` for everything about one.")
 
@@ -118,7 +135,9 @@ def list_(experiment, fmt):
 @datasets.command("resolve")
 @click.argument("phrase", nargs=-1, required=True)
 @click.option("--stack", "-s", default=None, help="Prefer datasets this stack can read.")
-def resolve_(phrase, stack):
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: phrase, status (resolved or ambiguous), dataset, why, alternatives.")
+def resolve_(phrase, stack, as_json):
     """What a PHRASE ("semileptonic ttbar") resolves to, with the alternatives.
 
     \b
@@ -131,12 +150,22 @@ def resolve_(phrase, stack):
     try:
         found = resolve(text, _context(stack))
     except AmbiguousDataset as err:
+        if as_json:
+            click.echo(_dumps({"phrase": text, "status": "ambiguous", "dataset": None, "why": None,
+                               "alternatives": [{"name": c.dataset.name, "score": c.score, "title": c.dataset.title}
+                                                for c in err.candidates]}))
+            return
         click.echo(f"{text!r} is ambiguous; candidates:")
         for c in err.candidates:
             click.echo(f"  {c.dataset.name:32} {c.score:.2f}  {c.dataset.title}")
         click.echo("Be more specific, or pass one name with --dataset NAME.")
         return
     ds = found.dataset
+    if as_json:
+        click.echo(_dumps({"phrase": text, "status": "resolved", "dataset": _record(ds), "why": found.why,
+                           "alternatives": [{"name": c.dataset.name, "score": c.score, "title": c.dataset.title}
+                                            for c in found.alternatives[:5]]}))
+        return
     click.echo(f"{text!r} -> {ds.name}  ({found.why})")
     for key, value in _facts(ds)[1:]:
         click.echo(f"  {key:18} {value}")
@@ -148,9 +177,13 @@ def resolve_(phrase, stack):
 
 @datasets.command("show")
 @click.argument("name")
-def show(name):
+@click.option("--json", "as_json", is_flag=True, help="Print the dataset as one JSON object.")
+def show(name, as_json):
     """Everything known about dataset NAME, with sources."""
     ds = _find(name)
+    if as_json:
+        click.echo(_dumps(_record(ds)))
+        return
     for key, value in _facts(ds):
         click.echo(f"{key:18} {value}")
     if ds.tree:

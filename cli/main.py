@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import ask, compare, config, datasets, doctor, hints, questions, servicex, stacks, validate
+from . import ask, compare, config, datasets, doctor, hints, questions, runs, servicex, stacks, validate
 
 
 class VibeplotGroup(click.Group):
@@ -29,13 +29,19 @@ class VibeplotGroup(click.Group):
 
 @click.group(cls=VibeplotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vibeplot")
-def cli():
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages and no summary on stderr (errors still show).")
+@click.option("--verbose", "-v", is_flag=True, help="Every progress message on its own stderr line, not a spinner.")
+def cli(quiet, verbose):
     """Ask for a HEP plot in English; get analysis code that ran and its PNG.
 
     \b
     Exit codes: 0 a plot was made, 1 no plot after all attempts (or the model
-    declined), 2 usage or configuration error, 130 interrupted (143 SIGTERM, 129 SIGHUP).
+    declined; with ask --strict also a wrong or unverifiable verdict), 2 usage or
+    configuration error, 130 interrupted (143 SIGTERM, 129 SIGHUP).
     """
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose exclude each other")
+    click.get_current_context().meta["vibeplot.verbosity"] = -1 if quiet else 1 if verbose else 0
 
 
 cli.add_command(ask.ask)
@@ -45,6 +51,7 @@ cli.add_command(datasets.datasets)
 cli.add_command(questions.questions)
 cli.add_command(servicex.servicex)
 cli.add_command(validate.validate)
+cli.add_command(runs.runs)
 cli.add_command(doctor.doctor)
 cli.add_command(config.config_command)
 cli.add_command(compare.compare)

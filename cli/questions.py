@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 
@@ -31,7 +33,8 @@ def questions():
 @questions.command("list")
 @click.option("--set", "spec", default="all", show_default=True,
               help="Comma-separated ids or sets (adl, extra, all).")
-def list_(spec):
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of the questions.")
+def list_(spec, as_json):
     """List benchmark questions: id, sets, stacks with a reference, text."""
     from vibeplot.core.errors import ConfigError
     from vibeplot.core.questions import select
@@ -40,6 +43,11 @@ def list_(spec):
         chosen = select(spec)
     except KeyError as err:
         raise ConfigError(err.args[0]) from None
+    if as_json:
+        click.echo(json.dumps([{"id": q.id, "text": q.text, "tags": list(q.tags), "dataset": q.dataset,
+                                "references": sorted({s.split("/")[0] for s, _ in _reference_paths(q)})}
+                               for q in chosen], indent=2))
+        return
     for q in chosen:
         stacks = sorted({s.split("/")[0] for s, _ in _reference_paths(q)})
         click.echo(click.style(q.id, bold=True) + f"  [{', '.join(q.tags)}]  references: {', '.join(stacks) or 'none'}")
@@ -48,7 +56,8 @@ def list_(spec):
 
 @questions.command()
 @click.argument("question_id")
-def show(question_id):
+@click.option("--json", "as_json", is_flag=True, help="Print the question as one JSON object.")
+def show(question_id, as_json):
     """Everything about one question: wording, meaning, dataset, references."""
     from vibeplot.core.errors import ConfigError
     from vibeplot.core.questions import match, registry
@@ -56,6 +65,11 @@ def show(question_id):
     q = registry().get(question_id) or match(question_id)
     if q is None:
         raise ConfigError(f"no benchmark question {question_id!r}", hint="see `vibeplot questions list`")
+    if as_json:
+        click.echo(json.dumps({"id": q.id, "text": q.text, "aliases": list(q.aliases), "tags": list(q.tags),
+                               "dataset": q.dataset, "meaning": q.meaning, "differences": dict(q.differences),
+                               "references": [{"stack": s, "path": p} for s, p in _reference_paths(q)]}, indent=2))
+        return
     click.echo(click.style(q.id, bold=True) + f"  [{', '.join(q.tags)}]")
     click.echo(f"text:     {q.text}")
     for alias in q.aliases:
@@ -71,7 +85,8 @@ def show(question_id):
 
 @questions.command("match")
 @click.argument("text", nargs=-1, required=True)
-def match_(text):
+@click.option("--json", "as_json", is_flag=True, help="Print the match as one JSON object (id null: none).")
+def match_(text, as_json):
     """Which benchmark question TEXT asks, and why (or why none).
 
     \b
@@ -82,6 +97,9 @@ def match_(text):
     from vibeplot.core.questions import explain
 
     found = explain(" ".join(text))
+    if as_json:
+        click.echo(json.dumps(found.as_dict(), indent=2))
+        raise SystemExit(0 if found.question else 1)
     if found.question is None:
         click.echo("no benchmark question matches")
         for reason in found.reasons:

@@ -78,6 +78,31 @@ def setting(name: str, cli_value=None, default=None):
     return _file_settings(config_path()).get(name, default)
 
 
+def flag_setting(name: str, cli_value: bool | None = None, default: bool = False) -> bool:
+    """A yes/no setting: the option, else ``VIBEPLOT_<NAME>`` or the config file (true/false, 1/0,
+    yes/no, on/off), else ``default``.
+
+    >>> flag_setting("strict", True)
+    True
+    >>> import os; os.environ["VIBEPLOT_STRICT"] = "yes"; flag_setting("strict")
+    True
+    >>> os.environ["VIBEPLOT_STRICT"] = "maybe"; flag_setting("strict")
+    Traceback (most recent call last):
+    ...
+    vibeplot.core.errors.ConfigError: the strict setting is 'maybe': use true or false
+    >>> del os.environ["VIBEPLOT_STRICT"]
+    """
+    value = setting(name, cli_value, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"the {name} setting is {value!r}: use true or false")
+
+
 #: every setting read through :func:`setting`: its meaning (``vibeplot config`` shows them all)
 SETTINGS = {
     "model": "the model for ask (a litellm model string, or reference)",
@@ -88,6 +113,7 @@ SETTINGS = {
     "max_iterations": "attempts before giving up (--max-iterations)",
     "out": "where ask writes run directories (--out)",
     "isolation": "auto, required or none (--isolation)",
+    "strict": "ask exits 1 on a wrong or unverifiable verdict (--strict)",
 }
 
 
