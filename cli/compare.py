@@ -30,6 +30,9 @@ def _split(value: str) -> list[str]:
               help=f"Attempts per trial before giving up. [default: {config.DEFAULT_MAX_ITERATIONS}]")
 @click.option("--max-cost", type=click.FloatRange(0), default=None,
               help="USD budget: no model call starts that could take spending over it.")
+@click.option("--price", "prices", multiple=True, metavar="MODEL=IN/OUT",
+              help="USD per million input/output tokens for a model litellm has no price for (e.g. a local one; "
+                   "0/0 allowed); repeatable; rows record the cost as user-priced. Also the prices config table.")
 @click.option("--resume", is_flag=True, help="Run only the cells missing from OUT/results.")
 @click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible or local model server. "
               "Default: $VIBEPLOT_API_BASE or api_base in the config file.")
@@ -43,7 +46,7 @@ def _split(value: str) -> list[str]:
 @click.option("--no-baseline", is_flag=True, help="Do not add the reference baseline.")
 @click.option("--timeout", type=click.FloatRange(1), default=config.DEFAULT_SCRIPT_TIMEOUT, show_default=True,
               help="Seconds per script run.")
-def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_cost, resume, api_base, api_key,
+def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_cost, prices, resume, api_base, api_key,
             llm_timeout, executor, no_baseline, timeout):
     """Run questions × stacks × models × trials, validate every plot, write results and a report.
 
@@ -83,6 +86,7 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
         max_cost=max_cost, resume=resume, api_base=config.setting("api_base", api_base), executor=executor,
         baseline=not no_baseline, timeout=timeout,
         api_key=llm.key_setting(api_key), llm_timeout=llm.timeout_setting(llm_timeout),
+        prices=dict(llm.parse_price(p) for p in prices),
     )
     from vibeplot.core.files import check_writable_dir
 

@@ -20,6 +20,7 @@ def config_command():
     defaults = {"model": None, "stack": plugins.default_stack(), "api_base": None, "api_key": None,
                 "llm_timeout": llm.DEFAULT_TIMEOUT, "max_iterations": config.DEFAULT_MAX_ITERATIONS,
                 "out": config.DEFAULT_OUT, "isolation": isolation.mode(), "strict": False}
+    defaults["prices"] = {}  # compare's model prices (--price): none unless configured
     for name in config.SETTINGS:
         where = config.source(name)
         value = config.setting(name, None, defaults[name])

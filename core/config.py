@@ -113,6 +113,7 @@ SETTINGS = {
     "max_iterations": "attempts before giving up (--max-iterations)",
     "out": "where ask writes run directories (--out)",
     "isolation": "auto, required or none (--isolation)",
+    "prices": 'compare: USD per million input/output tokens of models litellm has no price for, a table of "MODEL" = "IN/OUT" (--price)',
     "strict": "ask exits 1 on a wrong or unverifiable verdict (--strict)",
 }
 

@@ -17,6 +17,38 @@ from vibeplot.core.bench.compare import Cell, load_results, write_row
 from vibeplot.testing.scripted_server import ScriptedServer
 
 GOOD, SUBTLE = "openai/gpt-4o-mini", "openai/gpt-4o"
+LOCAL = "openai/vibeplot-local-test-model"  # not in litellm's price map
+
+
+def test_user_prices_from_option_and_config_table(tmp_path, monkeypatch):
+    from vibeplot.core import config
+    from vibeplot.core.ask import llm
+    from vibeplot.core.bench.compare import check_prices
+    from vibeplot.core.errors import ConfigError
+
+    assert llm.parse_price("ollama/llama3.1=0/0") == ("ollama/llama3.1", (0.0, 0.0))
+    assert llm.parse_price("a=b/c=0.15/0.6") == ("a=b/c", (0.15, 0.6))
+    for bad in ("nomodel", "=1/2", "m=1", "m=1/2/3", "m=-1/2", "m=x/2", "m=nan/1"):
+        with pytest.raises(ConfigError, match="bad price"):
+            llm.parse_price(bad)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[prices]\n"my/table-model" = "0.5/1.5"\n"my/list-model" = [2, 4]\n"my/bad" = "free"\n')
+    monkeypatch.setenv("VIBEPLOT_CONFIG", str(cfg))
+    monkeypatch.delenv("VIBEPLOT_PRICES", raising=False)
+    config._file_settings.cache_clear()
+    try:
+        assert llm.user_price("my/table-model") == (0.5, 1.5) and llm.user_price("my/list-model") == (2.0, 4.0)
+        assert llm.user_price("my/unpriced") is None
+        with pytest.raises(ConfigError, match="bad price for my/bad"):
+            llm.user_price("my/bad")
+        with pytest.raises(ConfigError, match="no price for my/unpriced") as err:  # --max-cost needs a price
+            check_prices(["my/unpriced"])
+        assert "--price MODEL=IN/OUT" in err.value.hint
+        check_prices(["my/table-model", "reference"])  # a user price is enough
+        monkeypatch.setenv("VIBEPLOT_PRICES", "my/env-model=1/2")
+        assert llm.user_price("my/env-model") == (1.0, 2.0)
+    finally:
+        config._file_settings.cache_clear()
 
 
 @pytest.mark.parametrize("n, c, k, want", [
@@ -141,22 +173,31 @@ def _ordered_replies(sample: Path, outcomes: dict[str, list[str]]):
     return reply
 
 
-@pytest.mark.slow  # a real compare: 7 ask runs with validation
+@pytest.mark.slow  # a real compare: 10 ask runs with validation
 def test_scripted_compare_gives_exact_pass_at_k_and_cost_per_correct(sample, tmp_path):
-    outcomes = {GOOD: ["correct", "wrong", "broken"], SUBTLE: ["wrong", "wrong", "wrong"]}
+    outcomes = {GOOD: ["correct", "wrong", "broken"], SUBTLE: ["wrong", "wrong", "wrong"],
+                LOCAL: ["correct", "correct", "wrong"]}
     assert "pt > 40" in plugins.get_stack("uproot_opendata").reference_solution("adl-4").replace("Jet_pt", "pt")
     out = tmp_path / "cmp"
     with ScriptedServer([_ordered_replies(sample, outcomes)]) as server:
-        proc = run_cli("compare", "-q", "adl-4", "-s", "uproot_opendata", "-m", f"{GOOD},{SUBTLE}", "-t", "3",
-                       "-j", "1", "-n", "1", "-o", str(out), "--api-base", server.url, cwd=tmp_path,
+        proc = run_cli("compare", "-q", "adl-4", "-s", "uproot_opendata", "-m", f"{GOOD},{SUBTLE},{LOCAL}", "-t", "3",
+                       "-j", "1", "-n", "1", "-o", str(out), "--api-base", server.url,
+                       "--price", f"{LOCAL}=2/10", cwd=tmp_path,
                        env={"OPENAI_API_KEY": "scripted"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = load_results(out).to_pylist()
     verdicts = {(r["model"], r["trial"]): r["verdict"] for r in rows}
     assert verdicts == {("reference", 1): "correct", (GOOD, 1): "correct", (GOOD, 2): "wrong", (GOOD, 3): "failed",
-                        (SUBTLE, 1): "wrong", (SUBTLE, 2): "wrong", (SUBTLE, 3): "wrong"}
-    spent = {m: sum(r["cost_usd"] for r in rows if r["model"] == m) for m in (GOOD, SUBTLE)}
+                        (SUBTLE, 1): "wrong", (SUBTLE, 2): "wrong", (SUBTLE, 3): "wrong",
+                        (LOCAL, 1): "correct", (LOCAL, 2): "correct", (LOCAL, 3): "wrong"}
+    spent = {m: sum(r["cost_usd"] for r in rows if r["model"] == m) for m in (GOOD, SUBTLE, LOCAL)}
     assert all(v > 0 for v in spent.values())
+    # the local model is priced from --price ($2 / $10 per million tokens) and marked so
+    for r in rows:
+        assert r["price"] == {"reference": "", LOCAL: "user"}.get(r["model"], "litellm"), r
+        if r["model"] == LOCAL:
+            assert r["cost_usd"] == pytest.approx((2 * r["tokens_in"] + 10 * r["tokens_out"]) / 1e6, rel=1e-12)
+    assert json.loads((out / "compare.json").read_text())["prices"] == {LOCAL: [2.0, 10.0]}
 
     summary = json.loads((out / "summary.json").read_text())
     good = summary["cells"][f"uproot_opendata|{GOOD}|adl-4"]
@@ -165,10 +206,14 @@ def test_scripted_compare_gives_exact_pass_at_k_and_cost_per_correct(sample, tmp
     assert good["cost_per_correct"] == pytest.approx(spent[GOOD], rel=1e-12)
     subtle = summary["cells"][f"uproot_opendata|{SUBTLE}|adl-4"]
     assert (subtle["pass@1"], subtle["pass@k"], subtle["cost_per_correct"]) == (0.0, 0.0, None)
+    local = summary["cells"][f"uproot_opendata|{LOCAL}|adl-4"]
+    assert local["pass_at"] == pytest.approx([2 / 3, 1.0, 1.0]) and local["user_priced"]
+    assert local["cost_per_correct"] == pytest.approx(spent[LOCAL] / 2, rel=1e-12)
+    assert summary["user_priced"] == [LOCAL]
     ref = summary["cells"]["uproot_opendata|reference|adl-4"]
     assert (ref["pass@1"], ref["cost_per_correct"]) == (1.0, 0.0)
     cats = summary["failure_categories"]
-    assert {k: v["count"] for k, v in cats.items()} == {"no plot": 1, "wrong": 4}
+    assert {k: v["count"] for k, v in cats.items()} == {"no plot": 1, "wrong": 5}
     assert cats["no plot"]["example_detail"] == "KeyError" and (out / cats["no plot"]["example"] / "run.json").is_file()
 
     md = (out / "report.md").read_text()
@@ -177,6 +222,9 @@ def test_scripted_compare_gives_exact_pass_at_k_and_cost_per_correct(sample, tmp
     # the terminal ends with the short table: correct / wrong / no plot per stack × model, total cost
     assert re.search(rf"uproot_opendata\s+{re.escape(GOOD)}\s+1\s+1\s+1\s+0\s+1\.00", proc.stdout), proc.stdout
     assert re.search(rf"uproot_opendata\s+{re.escape(SUBTLE)}\s+0\s+3\s+0\s+0\s+0\.00\s+—", proc.stdout)
-    assert f"total cost: {report._usd(spent[GOOD] + spent[SUBTLE])} over 7 trial(s)" in proc.stdout
+    assert re.search(rf"uproot_opendata\s+{re.escape(LOCAL)}\s+2\s+1\s+0\s+0\s+1\.00\s+"
+                     + re.escape(report._usd(spent[LOCAL] / 2)), proc.stdout)
+    assert f"total cost: {report._usd(sum(spent.values()))} over 10 trial(s)" in proc.stdout
+    assert f"User-priced (--price or the prices setting, not litellm's map): {LOCAL}." in md
     page = (out / "report.html").read_text()
     assert "table.sortable th" in page and "<img class='plot' alt='correct rate vs cost'" in page  # 2 priced points

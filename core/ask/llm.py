@@ -54,6 +54,8 @@ class Reply:
     #: the server reported no token usage: tokens counted with litellm's token counter,
     #: cost priced from them
     tokens_estimated: bool = False
+    #: cost from a price the user gave (``--price`` or the ``prices`` config table), not litellm's map
+    user_priced: bool = False
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -275,6 +277,9 @@ def _complete(model, messages, *, api_base, api_key, use_cache, num_retries, tim
         cost = _price(litellm, model, prompt_tokens, completion_tokens)
     else:
         cost = _cost(litellm, response, model)
+    price = user_price(model)
+    if price is not None:  # the user's price wins over litellm's map
+        cost = (prompt_tokens * price[0] + completion_tokens * price[1]) / 1e6
     return Reply(
         text=text,
         model=model,
@@ -284,7 +289,59 @@ def _complete(model, messages, *, api_base, api_key, use_cache, num_retries, tim
         latency_s=latency,
         cache_hit=bool(hidden.get("cache_hit")),
         tokens_estimated=estimated,
+        user_priced=price is not None,
     )
+
+
+#: prices given in this process (``compare --price``), USD per million (input, output) tokens, by model
+_USER_PRICES: dict[str, tuple[float, float]] = {}
+
+
+def parse_price(text: str) -> tuple[str, tuple[float, float]]:
+    """``MODEL=IN/OUT`` (USD per million input and output tokens) as ``(model, (in, out))``.
+
+    >>> parse_price("ollama/llama3.1=0/0"), parse_price("my/model=0.15/0.6")
+    (('ollama/llama3.1', (0.0, 0.0)), ('my/model', (0.15, 0.6)))
+    """
+    model, sep, rest = str(text).rpartition("=")
+    try:
+        if not sep or not model.strip():
+            raise ValueError
+        return model.strip(), _price_pair(rest)
+    except ValueError:
+        raise ConfigError(f"bad price {text!r}", hint="give MODEL=IN/OUT in USD per million tokens, "
+                                                      "e.g. ollama/llama3.1=0/0") from None
+
+
+def _price_pair(value) -> tuple[float, float]:
+    parts = value.split("/") if isinstance(value, str) else list(value)
+    pair = tuple(float(p) for p in parts)
+    if len(pair) != 2 or not all(math.isfinite(p) and p >= 0 for p in pair):
+        raise ValueError(value)
+    return pair
+
+
+def set_prices(prices: dict[str, tuple[float, float]]) -> None:
+    """Use ``prices`` (model -> USD per million input, output tokens) in this process, over the
+    ``prices`` config table and litellm's map (added to the prices set before)."""
+    _USER_PRICES.update({m: _price_pair(v) for m, v in prices.items()})
+
+
+def user_price(model: str) -> tuple[float, float] | None:
+    """The user's price of ``model`` (USD per million input, output tokens): from :func:`set_prices`
+    (``--price``), else the config file's ``prices`` table (``"MODEL" = "IN/OUT"``); None if none."""
+    if model in _USER_PRICES:
+        return _USER_PRICES[model]
+    table = config.setting("prices", None, {})
+    if isinstance(table, str):  # $VIBEPLOT_PRICES: MODEL=IN/OUT, comma-separated
+        table = dict(parse_price(p) for p in table.split(",") if p.strip())
+    if not isinstance(table, dict) or model not in table:
+        return None
+    try:
+        return _price_pair(table[model])
+    except (TypeError, ValueError):
+        raise ConfigError(f"bad price for {model} in the prices setting: {table[model]!r}",
+                          hint='write "MODEL" = "IN/OUT" in USD per million tokens') from None
 
 
 def _gave_up(err: Exception, model: str, api_base: str | None, tries: int, timeout: float, spent: float):

@@ -14,8 +14,9 @@ Execution (:func:`run_compare`):
   within the budget; otherwise no new call starts, the cell stops unfinished (it is
   not recorded, so ``--resume`` with a larger budget runs it) and no new cell starts.
   Until the first price is known, calls go one at a time.  Costs are litellm's
-  figures for the provider's reported token usage; a model without a known price
-  cannot be budgeted and is refused up front;
+  figures for the provider's reported token usage, or the user's price (``--price``,
+  the ``prices`` setting: :func:`vibeplot.core.ask.llm.user_price`; rows say which in ``price``); a
+  model without a known price cannot be budgeted and is refused up front;
 * every finished trial is written at once as its own one-row Parquet file
   ``OUT/results/<cell key>.parquet`` (:func:`~vibeplot.core.files.atomic_write`, never half written),
   so an interrupted compare loses nothing, and ``resume`` runs only the missing cells;
@@ -76,7 +77,10 @@ SCHEMA = pa.schema([
     ("error_category", pa.string()),  # why there is no plot: policy, timeout, memory, model-error, KeyError, ...
     ("plots", pa.list_(pa.string())),  # PNG paths relative to OUT
     ("run_dir", pa.string()),  # relative to OUT
+    ("price", pa.string()),  # where cost_usd comes from: litellm, user (--price / prices table), unknown; "" baseline
 ])
+#: columns a results file written before they existed may lack (read as null)
+OPTIONAL_COLUMNS = ("price",)
 
 #: concurrent script runs in this process: one per core (model calls are not bounded by it)
 RUN_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
@@ -116,6 +120,8 @@ class CompareOptions:
     api_key: str | None = field(default=None, repr=False)
     #: seconds one try of a model call may take
     llm_timeout: float = DEFAULT_TIMEOUT
+    #: ``--price``: model -> USD per million (input, output) tokens, over litellm's map
+    prices: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -225,16 +231,19 @@ class _Settle:
 
 
 def check_prices(models: list[str]) -> None:
-    """``--max-cost`` needs a known price for every model (litellm's price map)."""
-    from vibeplot.core.ask.llm import _litellm
+    """``--max-cost`` needs a known price for every model (``--price``, the ``prices`` table or litellm's map)."""
+    from vibeplot.core.ask.llm import _litellm, user_price
 
     litellm = _litellm()
     for model in llms(models):
+        if user_price(model) is not None:
+            continue
         try:
             litellm.cost_per_token(model=model, prompt_tokens=1, completion_tokens=1)
         except Exception:
             raise ConfigError(f"--max-cost cannot be applied: litellm has no price for {model}",
-                              hint="drop --max-cost, or use models with a known price") from None
+                              hint="give its price with --price MODEL=IN/OUT (USD per million tokens), "
+                                   "drop --max-cost, or use models with a known price") from None
 
 
 # -- one cell ---------------------------------------------------------------------------------
@@ -251,6 +260,7 @@ class CellSettings:
     memory_mb: int
     api_key: str | None = field(default=None, repr=False)  # never shown in logs or reprs
     llm_timeout: float = DEFAULT_TIMEOUT
+    prices: dict = field(default_factory=dict)  # --price, set in the worker's process too
 
 
 def _exception_type(stderr: str) -> str:
@@ -309,6 +319,7 @@ def row_for(cell: Cell, run_dir: Path | None, out: Path, manifest: dict | None =
         (_error_category(manifest, run_dir) if run_dir else "model-error"),
         "plots": [rel(run_dir / p) for p in manifest.get("plots", [])] if run_dir else [],
         "run_dir": rel(run_dir) if run_dir else "",
+        "price": None,  # set by run_cell
     }
 
 
@@ -321,6 +332,9 @@ def run_cell(cell: Cell, settings: CellSettings, model_gate: Callable | None = N
     from vibeplot.core.ask.loop import AskOptions, ask
     from vibeplot.core.sandbox.run import Limits
 
+    from vibeplot.core.ask import llm
+
+    llm.set_prices(settings.prices)
     out = Path(settings.out)
     cell_out = out / "runs" / cell.key
     to_llm = not oracle.is_oracle(cell.model)
@@ -345,6 +359,8 @@ def run_cell(cell: Cell, settings: CellSettings, model_gate: Callable | None = N
     row = row_for(cell, run_dir, out, manifest)
     if category:
         row["verdict"], row["error_category"] = "failed", category
+    row["price"] = ("" if not to_llm else "user" if llm.user_price(cell.model) is not None
+                    else "unknown" if row["cost_usd"] is None else "litellm")
     write_row(out, cell, row)
     return row
 
@@ -363,6 +379,9 @@ def read_row(path: Path) -> dict:
     or a row of another cell than the file name says)."""
     try:
         table = pq.read_table(path)
+        for name in OPTIONAL_COLUMNS:
+            if name not in table.column_names:
+                table = table.append_column(name, pa.nulls(table.num_rows, SCHEMA.field(name).type))
         missing = [n for n in SCHEMA.names if n not in table.column_names]
         if not missing:
             table = table.select(SCHEMA.names).cast(SCHEMA)
@@ -435,6 +454,7 @@ def _check(opts: CompareOptions) -> None:
         require_extra("dask", "distributed", needed_for="compare --executor dask://...")
     if not opts.models and not opts.baseline:
         raise ConfigError("no models to compare")
+    llm_prices(opts)
     if opts.max_cost is not None:
         check_prices(opts.models)
     from vibeplot.core.ask import llm
@@ -443,10 +463,18 @@ def _check(opts: CompareOptions) -> None:
         llm.check_credentials(m, api_base=opts.api_base, api_key=opts.api_key)
 
 
+def llm_prices(opts: CompareOptions) -> None:
+    """Apply ``--price`` in this process (the cells set it again, in Dask workers too)."""
+    from vibeplot.core.ask import llm
+
+    llm.set_prices(opts.prices)
+
+
 def _write_spec(opts: CompareOptions) -> None:
     out = Path(opts.out)
     spec = {"questions": opts.questions, "stacks": opts.stacks, "models": opts.models, "trials": opts.trials,
-            "baseline": opts.baseline, "max_iterations": opts.max_iterations}
+            "baseline": opts.baseline, "max_iterations": opts.max_iterations,
+            "prices": {m: list(p) for m, p in opts.prices.items()}}
     path = out / "compare.json"
     if path.is_file() and opts.resume:
         try:
@@ -500,7 +528,7 @@ def run_compare(opts: CompareOptions, progress: Progress | None = None,
     on_update(progress)
     prepare_truth(opts)
     settings = CellSettings(str(out.resolve()), opts.api_base, opts.max_iterations, opts.timeout, opts.memory_mb,
-                            api_key=opts.api_key, llm_timeout=opts.llm_timeout)
+                            api_key=opts.api_key, llm_timeout=opts.llm_timeout, prices=dict(opts.prices))
     budget = Budget(opts.max_cost)
     if opts.executor.startswith("dask://"):
         stopped = _run_dask(opts.executor, todo, settings, budget, opts.jobs, progress, on_update)

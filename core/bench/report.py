@@ -66,8 +66,8 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k: the chance that at least one of ``k`` trials drawn without replacement
     from ``n`` trials, ``c`` of them correct, is correct: ``1 - C(n-c, k) / C(n, k)``.
 
-    >>> pass_at_k(3, 1, 1), pass_at_k(3, 1, 2), pass_at_k(3, 1, 3), pass_at_k(3, 0, 3)
-    (0.3333333333333333, 0.6666666666666667, 1.0, 0.0)
+    >>> [round(pass_at_k(3, 1, k), 4) for k in (1, 2, 3)], pass_at_k(3, 0, 3)
+    ([0.3333, 0.6667, 1.0], 0.0)
     """
     if not 0 <= c <= n or not 1 <= k <= n:
         raise ValueError(f"pass@k needs 0 <= c <= n and 1 <= k <= n (n={n}, c={c}, k={k})")
@@ -151,6 +151,7 @@ def summarize(rows: list[dict], spec: dict) -> dict:
             "attempts": sum(t["attempts"] for t in trials) / n,
             "cost": _mean_or_none(t["cost_usd"] for t in trials),
             "runs": [t["run_dir"] for t in sorted(trials, key=lambda t: t["trial"]) if t["run_dir"]],
+            "user_priced": any(t.get("price") == "user" for t in trials),
             **metrics(trials),
         }
     per_model = {}
@@ -201,7 +202,8 @@ def summarize(rows: list[dict], spec: dict) -> dict:
                           "median_s": statistics.median(times) if times else None}
     return {"stacks": stacks, "models": models, "questions": questions, "cells": cells, "cheapest": cheapest,
             "across_stacks": across, "per_model": per_model,
-            "failure_categories": failure_categories, "failures": failures, "script_time": runtime, "trials": len(rows),
+            "failure_categories": failure_categories, "failures": failures,
+            "user_priced": sorted({r["model"] for r in rows if r.get("price") == "user"}), "script_time": runtime, "trials": len(rows),
             "total_cost": None if any(r["cost_usd"] is None for r in rows) else sum(r["cost_usd"] for r in rows)}
 
 
@@ -388,7 +390,8 @@ def _header(summary: dict, spec: dict) -> list[str]:
         f"Models: {', '.join(summary['models'])}. Trials per cell: {spec.get('trials', '?')} "
         f"(the `{ORACLE}` baseline: curated solutions, one trial). "
         f"Total cost: {_usd(summary['total_cost'])}.",
-    ]
+    ] + ([f"User-priced (--price or the prices setting, not litellm's map): {', '.join(summary['user_priced'])}."]
+         if summary.get("user_priced") else [])
 
 
 def write_markdown(summary: dict, spec: dict, plots: dict, thumbs: dict, out: Path) -> Path:
