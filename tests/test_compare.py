@@ -172,7 +172,7 @@ document.title = JSON.stringify({tables: document.querySelectorAll("table.grid")
     title = dom.stdout.split("<title>")[1].split("</title>")[0]
     laid_out = json.loads(title.replace("&quot;", '"'))
     heat_maps = len(stacks)
-    assert laid_out["tables"] == 3 * len(stacks) + 4
+    assert laid_out["tables"] == 3 * len(stacks) + 7  # + metrics per question and per model, failure categories
     assert laid_out["images"] == laid_out["all_images"] >= heat_maps + 1 + 2 * len(stacks) * 3
     # and a screenshot: the heat-map greens and reds and the plots' blue are on the page
     shot = tmp_path / "shot.png"

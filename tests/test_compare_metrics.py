@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -140,6 +142,9 @@ def test_summary_metrics_from_known_rows(tmp_path):
     assert "success-vs-cost" not in page and "no chart: fewer than two" in page
     assert "<tr class='baseline'>" in page and "object-fit:contain" in page
     assert "href='runs/uproot_opendata__m-a__adl-1__t1/r'" in page
+    # every heat-map cell links to its (first) run: here m/a's adl-2 cell, 0% correct
+    assert re.search(r"<td style=\"background: rgb\(230,120,130\); color: black\">"
+                     r"<a href='runs/uproot_opendata__m-a__adl-2__t1/r'>0% \(0% wrong\)</a></td>", page), page
     # heat-map cells: the text colour is the one legible on the background
     for r, g, b, colour in re.findall(r"background: rgb\((\d+),(\d+),(\d+)\); color: (\w+)", page):
         lum = report._luminance((int(r) / 255, int(g) / 255, int(b) / 255))
@@ -228,3 +233,24 @@ def test_scripted_compare_gives_exact_pass_at_k_and_cost_per_correct(sample, tmp
     assert f"User-priced (--price or the prices setting, not litellm's map): {LOCAL}." in md
     page = (out / "report.html").read_text()
     assert "table.sortable th" in page and "<img class='plot' alt='correct rate vs cost'" in page  # 2 priced points
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (.ci/run installs it)")
+def test_html_tables_sort_in_headless_chromium(tmp_path):
+    out = tmp_path / "cmp"
+    _write(out, [_row("reference", 1, "correct", 0.0, tokens=(0, 0)), _row("m/a", 1, "correct", 0.01),
+                 _row("m/a", 2, "wrong", 0.02), _row("m/local", 1, "failed", 0.5, category="KeyError")])
+    report.write_report(out, warn=lambda m: pytest.fail(m))
+    probe = out / "probe.html"  # clicks the first column of numbers twice, reports the order each time
+    probe.write_text((out / "report.html").read_text().replace("</body>", """<script>
+var table = document.querySelectorAll('table.sortable')[0], th = table.querySelectorAll('th')[1];
+var column = () => [...table.querySelectorAll('tr')].slice(1).map(r => r.children[1].textContent);
+th.click(); var up = column(); th.click();
+document.title = JSON.stringify({up: up, down: column()});
+</script></body>"""))
+    dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
+                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    order = json.loads(dom.stdout.split("<title>")[1].split("</title>")[0].replace("&quot;", '"'))
+    assert order == {"up": ["0% (0% wrong)", "50% (50% wrong)", "100% (0% wrong)"],
+                     "down": ["100% (0% wrong)", "50% (50% wrong)", "0% (0% wrong)"]}

@@ -329,19 +329,21 @@ def _sections(summary: dict) -> list[tuple[str, list[str], list[list[str]], dict
     name = (lambda m: f"{m} (baseline)" if is_oracle(m) else m)
     out = []
     for stack in summary["stacks"]:
-        grid, rates, attempts, cost = [], [], [], []
+        grid, rates, attempts, cost, runs = [], [], [], [], []
         for m in models:
             cs = [cells.get(f"{stack}|{m}|{q}") for q in qs]
             if not any(cs):
                 continue
             rates.append([None if c is None else c["correct"] for c in cs])
+            runs.append([None] + [c["runs"][0] if c and c["runs"] else None for c in cs])
             grid.append([name(m)] + ["" if c is None else f"{_pct(c['correct'])} ({_pct(c['wrong'])} wrong)"
                                      for c in cs])
             attempts.append([name(m)] + ["" if c is None else f"{c['attempts']:.2f}" for c in cs])
             cost.append([name(m)] + ["" if c is None else _usd(c["cost"]) for c in cs])
-        out.append((f"{stack}: correct rate (ran but wrong)", ["model"] + qs, grid, {"rates": rates, "stack": stack}))
-        out.append((f"{stack}: mean attempts", ["model"] + qs, attempts, {}))
-        out.append((f"{stack}: mean cost per trial", ["model"] + qs, cost, {}))
+        out.append((f"{stack}: correct rate (ran but wrong)", ["model"] + qs, grid,
+                    {"rates": rates, "stack": stack, "html_links": runs}))
+        out.append((f"{stack}: mean attempts", ["model"] + qs, attempts, {"html_links": runs}))
+        out.append((f"{stack}: mean cost per trial", ["model"] + qs, cost, {"html_links": runs}))
     rows, links = [], []
     for key, c in summary["cells"].items():
         rows.append([c["stack"], name(c["model"]), c["question"], str(c["n"]), str(c["n_correct"]),
@@ -473,7 +475,8 @@ def write_html(summary: dict, spec: dict, plots: dict, thumbs: dict, out: Path) 
                      + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
         for i, row in enumerate(rows):
             rates = [None] + (opts["rates"][i] if "rates" in opts else [None] * (len(row) - 1))
-            hrefs = opts["links"][i] if "links" in opts and i < len(opts["links"]) else [None] * len(row)
+            links = opts.get("links") or opts.get("html_links") or []
+            hrefs = links[i] if i < len(links) else [None] * len(row)
             baseline = any(c.endswith("(baseline)") for c in row)
             parts.append(("<tr class='baseline'>" if baseline else "<tr>") + "".join(
                 f"<td{_heat_style(rate)}>" + (f"<a href='{e(h)}'>{e(c)}</a>" if h else e(c)) + "</td>"
