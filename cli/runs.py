@@ -58,11 +58,12 @@ def runs(ctx, out, stack, verdict, since, as_json):
 @click.argument("run")
 @_OUT
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary and its totals as JSON.")
-def show(run, out, as_json):
+@click.pass_context
+def show(ctx, run, out, as_json):
     """One run's summary; RUN is its directory, or its name (or a unique prefix) under --out."""
     from vibeplot.core.ask.history import locate, read_run, summarise
 
-    path = locate(run, _out(out))
+    path = locate(run, _out(out or ctx.parent.params.get("out")))  # `runs --out DIR show RUN` too
     manifest = read_run(path)
     info = summarise(manifest, path)
     verdict = manifest.get("verdict") or {}

@@ -100,10 +100,17 @@ def test_ask_json_strict_quiet_verbose_and_runs(sample, tmp_path):
     shown = _json(run_cli("runs", "show", name, "--out", str(out), "--json", cwd=tmp_path))
     assert shown["verdict"] == "correct" and shown["plots"] == ["met.png"] and shown["question"] == QUESTION
     assert shown["totals"]["attempts"] == 1
+    prefix = _json(run_cli("runs", "--out", str(out), "show", name[:17], "--json", cwd=tmp_path))
+    assert prefix["path"] == str(out / name)
     text = run_cli("runs", "show", record["run"], cwd=tmp_path)
     assert text.returncode == 0 and re.search(r"^verdict\s+correct$", text.stdout, re.M), text.stdout
     missing = run_cli("runs", "show", "nope", "--out", str(out), cwd=tmp_path)
     assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
+    both = run_cli("runs", "show", name[:2], "--out", str(out), cwd=tmp_path)  # "20": both runs
+    assert both.returncode == 2 and "names 2 runs" in both.stderr, both.stderr
+
+    settings = _json(run_cli("config", "--json", cwd=tmp_path, env={"VIBEPLOT_STRICT": "true"}))
+    assert settings["settings"]["strict"] == {"value": "true", "source": "VIBEPLOT_STRICT"}
 
 
 def _wrong_met_reply(sample) -> str:
