@@ -76,7 +76,7 @@ def select(spec: str) -> list[Question]:
     >>> [q.id for q in select("adl-1,met-0jet")]
     ['adl-1', 'met-0jet']
     >>> len(select("adl")), len(select("extra")), len(select("all"))
-    (8, 6, 14)
+    (8, 6, 16)
     """
     questions = registry()
     out: list[Question] = []
@@ -262,7 +262,7 @@ _STEPS: list[tuple[str, object]] = [
 #: canonical physics words: objects and quantities (``trijet`` implies ``jet``)
 OBJECTS = frozenset({"jet", "bjet", "muon", "electron", "lepton", "photon", "tau", "trijet"})
 QUANTITIES = frozenset({"met", "pt", "eta", "phi", "mass", "mt", "dr", "btag", "sum", "count", "pair", "leading",
-                        "leading2", "leading3", "subleading", "max", "min", "closest"})
+                        "leading2", "leading3", "subleading", "max", "min", "closest", "weighted"})
 CHARGES = frozenset({"os", "ss", "sf", "df"})
 _PLURALS = {"jets": "jet", "bjets": "bjet", "muons": "muon", "electrons": "electron", "leptons": "lepton",
             "photons": "photon", "taus": "tau", "trijets": "trijet", "pairs": "pair"}

@@ -40,7 +40,13 @@ def ask_reference(stack: str, mode: str, qid: str, tmp_path_factory, sample, req
     key = (stack, mode, qid)
     if key not in _runs:
         cwd = tmp_path_factory.mktemp(f"{stack}-{mode or 'default'}-{qid}")
-        extra = ["--dataset", str(sample)] if mode == "direct" else []
+        if registry()[qid].dataset == "weighted sample":  # met-weighted, met-lumi: the embedded weighted sample
+            from vibeplot.datasets import embedded
+
+            data = embedded.ensure_sample(weighted=True)
+        else:
+            data = sample
+        extra = ["--dataset", str(data)] if mode == "direct" else []
         shared = qid != PER_RUN_BACKEND
         shared_servicex = request.getfixturevalue("shared_servicex") if shared else None
         log = LogSlice(shared_servicex.log_path) if shared else None

@@ -40,3 +40,18 @@ def test_weighted_sample_resolves_and_tells_the_model_how_to_normalise():
     assert "genWeight * sigma * filter_eff * k_factor * L" in block and "y-axis label" in block
     assert "no event weights" not in block.lower()
     assert "no event weights" in catalog.dataset(embedded.NAME).prompt_block().lower()
+
+
+def test_reference_answers_the_normalised_question_correctly(tmp_path):
+    """Fast tier: one end-to-end run on the weighted sample (every stack: tests/test_reference_e2e.py)."""
+    import json
+
+    from conftest import only_run_dir, run_cli
+    from vibeplot.core.questions import registry
+
+    proc = run_cli("ask", "--model", "reference", "--stack", "uproot_opendata", registry()["met-lumi"].text, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    run = only_run_dir(tmp_path / "vibeplot-runs")
+    manifest = json.loads((run / "run.json").read_text())
+    assert manifest["question_id"] == "met-lumi" and manifest["dataset"]["name"] == embedded.WEIGHTED_NAME
+    assert manifest["verdict"] == {"status": "correct", "diagnosis": []}, manifest["verdict"]

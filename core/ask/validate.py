@@ -37,6 +37,9 @@ Verdict:
   2. ``weighted vs unweighted``: the reference is weighted and the candidate
      matches its values unweighted, or the reference is unweighted and the
      candidate's bin contents are not whole numbers;
+  2b. ``wrong luminosity or normalisation: candidate = c x reference``: the reference
+     is weighted and the candidate matches it times a factor c (not 1) estimated from
+     the totals (tolerance ``SCALE_REL_TOL``), e.g. normalised to another luminosity;
   3. ``selection too loose by N events`` / ``too tight by N events``: the
      candidate is a superset (every bin >=) or subset (every bin <=) of the
      reference within tolerance; N = candidate total - reference total in range;
@@ -82,6 +85,8 @@ from vibeplot.core.resolver import file_identity, is_url
 REL_TOL = 1e-4
 #: tolerance for matches whose transformation parameter is estimated (a shift)
 SHIFT_REL_TOL = 0.02
+#: tolerance for a weighted candidate matching the reference times a factor estimated from the totals
+SCALE_REL_TOL = 1e-3
 STARTUP = ["vibeplot.core.sandbox.child.capture", "vibeplot.core.sandbox.child.values"]
 PLACEHOLDER = "{{dataset}}"
 
@@ -197,6 +202,16 @@ def _shift(values, weights, h: _Hist) -> float | None:
     return None
 
 
+def _scale(values, weights, h: _Hist) -> float | None:
+    """The factor c (not 1) for which ``h`` matches the weighted reference times c, or None.
+    c is estimated from the totals, so the match uses the tolerance ``SCALE_REL_TOL``."""
+    total = float(_expected(values, weights, h.edges).sum())
+    scale = float(h.values.sum()) / total if total else 0.0
+    if scale <= 0 or abs(scale - 1) < 1e-3:
+        return None
+    return scale if _compare(values, weights * scale, h, SCALE_REL_TOL)[2] else None
+
+
 def _arrays(quantity: dict) -> tuple[np.ndarray, np.ndarray | None]:
     weights = quantity.get("weights")
     return np.asarray(quantity["values"], float), None if weights is None else np.asarray(weights, float)
@@ -219,6 +234,8 @@ def diagnose(quantity: dict, h: _Hist, mistakes: list[tuple[str, list[dict]]] = 
         return "weighted vs unweighted: candidate is filled without the reference's weights"
     if weights is None and np.any(np.abs(h.values - np.round(h.values)) > 1e-6):
         return "weighted vs unweighted: candidate bin contents are not whole counts, the reference is unweighted"
+    if weights is not None and (scale := _scale(values, weights, h)) is not None:
+        return f"wrong luminosity or normalisation: candidate = {scale:.4g} x reference"
     expected = _expected(values, weights, h.edges)
     diff = h.values - expected
     tol = tolerance(float(np.abs(expected).sum()))

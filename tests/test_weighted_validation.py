@@ -1,0 +1,110 @@
+"""Validation of the weighted questions (met-weighted, met-lumi) on the embedded weighted sample:
+the uproot references record weighted truth values; scripted wrong answers (unweighted, not
+normalised, another luminosity) are named by the validator, a right one is correct."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from vibeplot.core.ask.validate import load_sidecars, record_truth, validate
+from vibeplot.core.questions import registry
+from vibeplot.core.sandbox.run import Grant, run_script
+from vibeplot.datasets import catalog, embedded
+
+pytestmark = pytest.mark.slow  # about 13 s: generating the sample and five recorded runs
+
+REFS = Path(__file__).resolve().parents[1] / "stacks" / "uproot_opendata" / "references"
+
+_HEAD = """\
+import hist
+import matplotlib.pyplot as plt
+import numpy as np
+import uproot
+events = uproot.open("DATA")["Events"].arrays(["MET_pt", "genWeight"])
+w = np.asarray(events.genWeight, dtype=np.float64)
+"""
+
+
+def _norm(lumi_fb: float) -> str:
+    e = catalog.entry(embedded.WEIGHTED_NAME)
+    return repr(e["cross_section_pb"] * e["filter_efficiency"] * e["k_factor"] * lumi_fb * 1000 / e["sum_of_weights"])
+
+
+# name -> (question, how the candidate weights each event)
+CANDIDATES = {
+    "weighted_right": ("met-weighted", "w"),
+    "weighted_unweighted": ("met-weighted", None),
+    "lumi_right": ("met-lumi", f"w * {_norm(10)}"),
+    "lumi_unweighted": ("met-lumi", None),
+    "lumi_not_normalised": ("met-lumi", "w"),
+    "lumi_wrong_luminosity": ("met-lumi", f"w * {_norm(3)}"),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, isolated_env):
+    data = embedded.ensure_sample(weighted=True)
+    base = tmp_path_factory.mktemp("weighted-validation")
+    parts = [_HEAD.replace("DATA", str(data)), "import os\n"]
+    for name, (_q, weight) in CANDIDATES.items():
+        fill = "h.fill(events.MET_pt" + (f", weight={weight})" if weight else ")")
+        parts.append(textwrap.dedent(f"""
+            os.makedirs("{name}")
+            os.chdir("{name}")
+            h = hist.Hist.new.Reg(25, 0, 100, label="MET [GeV]").Weight()
+            {fill}
+            fig, ax = plt.subplots()
+            h.plot(ax=ax, histtype="step")
+            fig.savefig("met.png")
+            plt.close("all")
+            os.chdir("..")
+        """))
+    work = base / "candidates"
+    work.mkdir()
+    (work / "candidates.py").write_text("".join(parts))
+    result = run_script(work / "candidates.py", workdir=work, grant=Grant(read_only=(data,)))
+    assert result.ok, result.stderr
+    truth, mistakes = {}, {}
+    for qid in ("met-weighted", "met-lumi"):
+        q = registry()[qid]
+        truth[qid] = record_truth(REFS / f"{qid.replace('-', '')}.py", str(data), base / qid)
+        mistakes[qid] = [(d, record_truth(REFS / "mistakes" / s, str(data), base / f"{qid}-{s}")) for s, d in q.mistakes]
+    return truth, mistakes, {name: load_sidecars(work / name) for name in CANDIDATES}
+
+
+def verdict(runs, name, with_mistakes=True):
+    truth, mistakes, cands = runs
+    qid = CANDIDATES[name][0]
+    return validate(cands[name], truth[qid], mistakes[qid] if with_mistakes else ())
+
+
+def test_truth_values_are_weighted(runs):
+    truth, _, _ = runs
+    for qid in ("met-weighted", "met-lumi"):
+        (q,) = truth[qid]
+        assert len(q["values"]) == embedded.WEIGHTED_EVENTS and len(q["weights"]) == embedded.WEIGHTED_EVENTS
+        assert any(w < 0 for w in q["weights"])
+
+
+@pytest.mark.parametrize("name", ["weighted_right", "lumi_right"])
+def test_right_weighting_is_correct(runs, name):
+    v = verdict(runs, name)
+    assert v.status == "correct", v.diagnosis
+
+
+@pytest.mark.parametrize("name, expected, generic", [
+    ("weighted_unweighted", "known mistake: unweighted", "weighted vs unweighted"),
+    ("lumi_unweighted", "known mistake: unweighted", "weighted vs unweighted"),
+    ("lumi_not_normalised", "known mistake: weights not normalised", "wrong luminosity or normalisation"),
+    ("lumi_wrong_luminosity", "wrong luminosity or normalisation: candidate = 0.3 x reference",
+     "wrong luminosity or normalisation: candidate = 0.3 x reference"),
+])
+def test_wrong_weighting_is_named(runs, name, expected, generic):
+    v = verdict(runs, name)
+    assert v.status == "wrong" and len(v.diagnosis) == 1 and expected in v.diagnosis[0], v.diagnosis
+    # without the registry's known mistakes the generic rules still say what is wrong
+    v = verdict(runs, name, with_mistakes=False)
+    assert v.status == "wrong" and len(v.diagnosis) == 1 and generic in v.diagnosis[0], v.diagnosis
