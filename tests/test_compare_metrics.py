@@ -254,3 +254,27 @@ document.title = JSON.stringify({up: up, down: column()});
     order = json.loads(dom.stdout.split("<title>")[1].split("</title>")[0].replace("&quot;", '"'))
     assert order == {"up": ["0% (0% wrong)", "50% (50% wrong)", "100% (0% wrong)"],
                      "down": ["100% (0% wrong)", "50% (50% wrong)", "0% (0% wrong)"]}
+
+
+@pytest.mark.slow  # two small compares
+def test_max_cost_counts_a_user_priced_model(sample, tmp_path):
+    """Without --price an unpriced model cannot be budgeted; with it, its calls count against --max-cost."""
+    reply = _ordered_replies(sample, {LOCAL: ["correct"] * 8})
+    with ScriptedServer([reply]) as server:
+        base = ["compare", "-q", "adl-4", "-s", "uproot_opendata", "-m", LOCAL, "--no-baseline", "-j", "1",
+                "-n", "1", "--api-base", server.url]
+        env = {"OPENAI_API_KEY": "scripted"}
+        proc = run_cli(*base, "-o", str(tmp_path / "refused"), "--max-cost", "1", cwd=tmp_path, env=env)
+        assert proc.returncode == 2 and f"no price for {LOCAL}" in proc.stderr and not server.requests
+        proc = run_cli(*base, "-t", "1", "-o", str(tmp_path / "probe"), "--price", f"{LOCAL}=1000/0",
+                       cwd=tmp_path, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        (probe,) = load_results(tmp_path / "probe").to_pylist()
+        assert probe["price"] == "user" and probe["cost_usd"] == pytest.approx(probe["tokens_in"] * 1000 / 1e6)
+        out = tmp_path / "budget"
+        proc = run_cli(*base, "-t", "5", "-o", str(out), "--price", f"{LOCAL}=1000/0",
+                       "--max-cost", f"{2.5 * probe['cost_usd']:.9f}", cwd=tmp_path, env=env)
+        assert proc.returncode == 1 and "would be exceeded" in proc.stderr, proc.stderr[-3000:]
+        rows = load_results(out).to_pylist()
+        assert len(rows) == 2 and len(server.requests) == 1 + 2  # the probe's call and two within the budget
+        assert all(r["price"] == "user" and r["cost_usd"] == pytest.approx(probe["cost_usd"]) for r in rows)
