@@ -47,10 +47,13 @@ def _interactive_chooser():
 @click.option("--strict/--no-strict", default=None,
               help="Exit 1 also when the plot's verdict is wrong or unverifiable. Default: $VIBEPLOT_STRICT, "
                    "the config file, or off.")
+@click.option("--lumi", type=float, default=None,
+              help="Integrated luminosity (fb^-1) to normalise simulation to when the question states none; "
+                   "it goes into the prompt's dataset section. Default: $VIBEPLOT_LUMI, the config file, or none.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the run's summary as one JSON object on stdout (progress and the table go to stderr).")
 def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_iterations, out, no_cache, timeout,
-        memory_mb, isolation, strict, as_json):
+        memory_mb, isolation, strict, lumi, as_json):
     """Turn QUESTION into a plot: ask the model for code, run it, fix it until it works.
 
     \b
@@ -89,6 +92,7 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
         limits=Limits(timeout=timeout, memory_mb=memory_mb, isolation=isolation_mode(isolation)),
         # an ambiguous dataset phrase: ask on a terminal, else take the best match and warn
         choose=_interactive_chooser(),
+        lumi=config.lumi_setting(lumi),  # a bad value: exit 2 before any work
     )
     from vibeplot.core.files import check_writable_dir
 

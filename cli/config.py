@@ -23,6 +23,7 @@ def config_command(as_json):
                 "llm_timeout": llm.DEFAULT_TIMEOUT, "max_iterations": config.DEFAULT_MAX_ITERATIONS,
                 "out": config.DEFAULT_OUT, "isolation": isolation.mode(), "strict": False}
     defaults["prices"] = {}  # compare's model prices (--price): none unless configured
+    defaults["lumi"] = None  # ask's --lumi (fb^-1): none unless given
     found = {}
     for name in config.SETTINGS:
         where = config.source(name)

@@ -115,7 +115,31 @@ SETTINGS = {
     "isolation": "auto, required or none (--isolation)",
     "prices": 'compare: USD per million input/output tokens of models litellm has no price for, a table of "MODEL" = "IN/OUT" (--price)',
     "strict": "ask exits 1 on a wrong or unverifiable verdict (--strict)",
+    "lumi": "ask: integrated luminosity (fb^-1) to normalise simulation to when the question states none (--lumi)",
 }
+
+
+def lumi_setting(cli_value: float | None = None) -> float | None:
+    """The ``lumi`` setting in fb^-1 (a positive number), or None when not set.
+
+    >>> lumi_setting(10), lumi_setting()
+    (10.0, None)
+    >>> import os; os.environ["VIBEPLOT_LUMI"] = "-3"; lumi_setting()
+    Traceback (most recent call last):
+    ...
+    vibeplot.core.errors.ConfigError: the lumi setting is '-3': use a positive number (fb^-1)
+    >>> del os.environ["VIBEPLOT_LUMI"]
+    """
+    value = setting("lumi", cli_value)
+    if value is None or value == "":
+        return None
+    try:
+        lumi = float(value)
+    except (TypeError, ValueError):
+        lumi = float("nan")
+    if not lumi > 0 or lumi == float("inf"):
+        raise ConfigError(f"the lumi setting is {value!r}: use a positive number (fb^-1)")
+    return lumi
 
 
 def source(name: str) -> str:

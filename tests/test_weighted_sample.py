@@ -55,3 +55,26 @@ def test_reference_answers_the_normalised_question_correctly(tmp_path):
     manifest = json.loads((run / "run.json").read_text())
     assert manifest["question_id"] == "met-lumi" and manifest["dataset"]["name"] == embedded.WEIGHTED_NAME
     assert manifest["verdict"] == {"status": "correct", "diagnosis": []}, manifest["verdict"]
+
+
+def test_lumi_goes_into_the_dataset_section(monkeypatch):
+    from vibeplot.core import config, plugins
+    from vibeplot.core.ask.loop import AskOptions, choose_dataset
+
+    stack = plugins.stacks()["uproot_opendata"]
+    question = "Plot the weighted MET of all events"
+    ds, _ = choose_dataset(AskOptions(question=question, lumi=config.lumi_setting(5)), stack, check=False)
+    assert ds.name == embedded.WEIGHTED_NAME
+    assert "L = 5 fb^-1 = 5000 pb^-1; state it in the y-axis label" in ds.prompt_block()
+    ds, _ = choose_dataset(AskOptions(question=question), stack, check=False)
+    assert "--lumi" not in ds.prompt_block()
+    monkeypatch.setenv("VIBEPLOT_LUMI", "0.5")
+    assert config.lumi_setting() == 0.5 and config.lumi_setting(2.0) == 2.0
+
+
+def test_bad_lumi_stops_before_any_work(tmp_path):
+    from conftest import run_cli
+
+    proc = run_cli("ask", "--model", "reference", "--lumi", "-1", "met-lumi", cwd=tmp_path)
+    assert proc.returncode == 2 and "lumi setting is -1.0" in proc.stderr, proc.stderr
+    assert not (tmp_path / "vibeplot-runs").exists()

@@ -50,6 +50,8 @@ class AskOptions:
     model_gate: Callable | None = None
     #: held while a script runs (a semaphore bounding concurrent scripts), None for no bound
     run_slot: object | None = None
+    #: integrated luminosity (fb^-1) to normalise simulation to when the question states none (--lumi)
+    lumi: float | None = None
 
 
 @dataclass
@@ -108,6 +110,8 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
     context = ResolveContext(stack=stack.name, formats=tuple(stack.formats or ()))
     found = pick(opts.dataset, reading.phrase, reading.known, context, choose or opts.choose, warn)
     ds = found.dataset
+    if opts.lumi is not None and ds.metadata.get("kind") != "data":
+        ds.prompt_notes = ds.prompt_notes.rstrip("\n") + "\n" + lumi_note(opts.lumi)
     if stack.formats and ds.format not in stack.formats:
         raise DatasetError(
             f"the {stack.name} stack cannot read {ds.name} (format {ds.format})",
@@ -118,6 +122,16 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
     if check and stack.check_dataset is not None:
         stack.check_dataset(ds)
     return ds, found.as_dict()
+
+
+def lumi_note(lumi_fb: float) -> str:
+    """The dataset-block line for ``--lumi``: the luminosity to normalise to if the question gives none.
+
+    >>> lumi_note(10)
+    '- Luminosity to normalise to if the question states none (given with --lumi): L = 10 fb^-1 = 10000 pb^-1; state it in the y-axis label.\\n'
+    """
+    return (f"- Luminosity to normalise to if the question states none (given with --lumi): L = {lumi_fb:g} fb^-1 "
+            f"= {lumi_fb * 1000:g} pb^-1; state it in the y-axis label.\n")
 
 
 def benchmark_text(question: str) -> str:
