@@ -315,19 +315,30 @@ def test_a_served_file_gives_the_local_files_histograms(stack, scheme, request, 
     assert remote == local and any(len(h) for h in local.values())
 
 
-def test_a_url_dataset_is_described_from_the_server(xrootd_url, https_server, monkeypatch):
+def test_a_url_dataset_is_described_from_the_server(xrootd_url, https_server):
     """The prompt's dataset section comes from the file on the server, read with uproot by vibeplot."""
-    from vibeplot.core.resolver import ResolveContext, file_identity, pick
-
     server, https_url, cert = https_server
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    found = {url: pick(url, None, None, ResolveContext(stack="uproot_opendata")) for url in (xrootd_url, https_url)}
-    for url, resolution in found.items():
-        ds = resolution.dataset
-        assert (ds.name, ds.location, ds.format, ds.tree) == (SERVED, url, "root-file", "Events")
-        assert ds.metadata == {"given_as_url": True} and "100000 entries" in ds.description
-        assert "MET_pt (float)" in ds.prompt_notes and "Muon_charge (int32_t[])" in ds.prompt_notes
-    assert file_identity(xrootd_url) == file_identity(https_url)  # one file, whichever way it is read
+    # In a fresh process: aiohttp builds its default TLS context once, when first imported, so
+    # SSL_CERT_FILE must be set before that (as it is for the CLI, which a user starts with it set).
+    probe = """
+import json, sys
+from vibeplot.core.resolver import ResolveContext, file_identity, pick
+out = {}
+for url in sys.argv[1:]:
+    ds = pick(url, None, None, ResolveContext(stack="uproot_opendata")).dataset
+    out[url] = [ds.name, ds.location, ds.format, ds.tree, ds.metadata, ds.description, ds.prompt_notes,
+                str(file_identity(url))]
+print(json.dumps(out))
+"""
+    proc = subprocess.run([sys.executable, "-c", probe, xrootd_url, https_url], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "SSL_CERT_FILE": str(cert)})
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout)
+    for url, (name, location, fmt, tree, metadata, description, notes, _) in found.items():
+        assert (name, location, fmt, tree) == (SERVED, url, "root-file", "Events")
+        assert metadata == {"given_as_url": True} and "100000 entries" in description
+        assert "MET_pt (float)" in notes and "Muon_charge (int32_t[])" in notes
+    assert found[xrootd_url][-1] == found[https_url][-1]  # one file, whichever way it is read
 
 
 # as if fsspec-xrootd and the XRootD client were not installed (the default install)
