@@ -352,16 +352,21 @@ def generate_sample(path, n_events=config.SAMPLE_EVENTS, seed=config.SAMPLE_SEED
         >>> tree.num_entries, tree["nJet"].typename, tree["Jet_pt"].typename
         (10000, 'uint32_t', 'float[]')
     """
+    return _write_events(path, n_events, seed, _BRANCH_TYPES, _generate_chunk)
+
+
+def _write_events(path, n_events: int, seed: int, branch_types: dict, chunk) -> pathlib.Path:
+    """Write ``n_events`` to ``path``'s ``Events`` tree in chunks of :data:`CHUNK_SIZE`, each
+    ``chunk(rng, n)`` drawn from its own generator seeded ``[seed, chunk index]``."""
     if n_events < 0:
         raise ValueError(f"n_events must be non-negative, got {n_events}")
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with uproot.recreate(path, compression=uproot.ZSTD(1)) as file:
         with _uint32_counters():
-            tree = file.mktree("Events", _BRANCH_TYPES)
+            tree = file.mktree("Events", branch_types)
         for i, start in enumerate(range(0, n_events, CHUNK_SIZE)):
-            rng = np.random.default_rng([seed, i])
-            tree.extend(_generate_chunk(rng, min(CHUNK_SIZE, n_events - start)))
+            tree.extend(chunk(np.random.default_rng([seed, i]), min(CHUNK_SIZE, n_events - start)))
     return path
 
 
@@ -394,19 +399,11 @@ def generate_weighted_sample(path, n_events, seed) -> pathlib.Path:
         >>> len(w), w.dtype.name, bool((w < 0).any() and (w > 0).any())
         (1000, 'float32', True)
     """
-    if n_events < 0:
-        raise ValueError(f"n_events must be non-negative, got {n_events}")
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with uproot.recreate(path, compression=uproot.ZSTD(1)) as file:
-        with _uint32_counters():
-            tree = file.mktree("Events", {"genWeight": "float32", **_BRANCH_TYPES})
-        for i, start in enumerate(range(0, n_events, CHUNK_SIZE)):
-            rng = np.random.default_rng([seed, i])
-            n = min(CHUNK_SIZE, n_events - start)
-            branches = _generate_chunk(rng, n, WEIGHTED_FRACTIONS)
-            tree.extend({"genWeight": _gen_weights(rng, n), **branches})
-    return path
+    def chunk(rng, n):
+        branches = _generate_chunk(rng, n, WEIGHTED_FRACTIONS)  # first: the weights come after, as always
+        return {"genWeight": _gen_weights(rng, n), **branches}
+
+    return _write_events(path, n_events, seed, {"genWeight": "float32", **_BRANCH_TYPES}, chunk)
 
 
 def sum_of_weights(path) -> float:
