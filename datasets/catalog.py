@@ -135,6 +135,8 @@ def _embedded(name: str) -> Dataset:
 
     if name == embedded.WEIGHTED_NAME:
         return embedded.weighted_dataset()
+    if name in embedded.TOY_SAMPLES:
+        return embedded.toy_dataset(name)
     ds = embedded.dataset()
     ds.metadata = {**entry(name), **ds.metadata}
     return ds

@@ -209,3 +209,76 @@ def resolve(phrase: str, context: ResolveContext) -> list[Candidate]:
 @hookimpl
 def register_dataset_resolvers(register):
     register(resolve)
+
+
+# -- the toy samples of the several-samples questions -------------------------------------------
+#: name -> events, seed, process mixture, weights (None: pseudo-data; else ("nlo"|"lo", scale)).
+#: The pseudo-data mixes Z->mumu and ttbar in the numbers the two simulated samples predict for
+#: its luminosity (cross section x filter efficiency x k-factor x L, datasets/catalog.toml), so an
+#: overlay of data and simulation normalised to the data's luminosity agrees within statistics.
+TOY_DATA_LUMI_PB = 5.0
+TOY_SAMPLES = {
+    "toy-dimuon-data": dict(events=13_900, seed=20261205, fractions={"zmumu": 9900 / 13900, "ttbar": 4000 / 13900},
+                            weights=None),
+    "toy-zmumu-mc": dict(events=10_000, seed=20261206, fractions={"zmumu": 1.0}, weights=("nlo", 1250.0)),
+    "toy-ttbar-mc": dict(events=5_000, seed=20261207, fractions={"ttbar": 1.0}, weights=("lo", 0.5)),
+}
+
+
+def toy_sample_path(name: str) -> Path:
+    return config.cache_dir() / f"{name}-v{GENERATOR_VERSION}-{TOY_SAMPLES[name]['events']}.root"
+
+
+def ensure_toy_sample(name: str) -> Path:
+    """:func:`ensure_sample` for the toy sample ``name`` (:data:`TOY_SAMPLES`): generated into the
+    cache unless it is there and matches its record (size and sha256); a damaged one again, with a warning."""
+    from vibeplot.datasets.toy import generate_toy_sample
+
+    spec, path = TOY_SAMPLES[name], toy_sample_path(name)
+    with _lock:
+        with contextlib.suppress(OSError):
+            if _checked.get(path) == _signature(path):
+                return path
+        if _problem(path):
+            with _file_lock(path):
+                problem = _problem(path)
+                if problem:
+                    if problem != "missing":
+                        print(f"Warning: the cached embedded sample {path} failed its check ({problem}); "
+                              "generating it again", file=sys.stderr)
+                    record = {}
+
+                    def write(tmp: Path) -> None:
+                        generate_toy_sample(tmp, spec["events"], spec["seed"], spec["fractions"], spec["weights"])
+                        record.update({"file": path.name, "size": tmp.stat().st_size, "sha256": _sha256(tmp),
+                                       "events": spec["events"], "seed": spec["seed"],
+                                       "generator_version": GENERATOR_VERSION})
+
+                    atomic_write(path, write, mode=0o444)
+                    atomic_write(record_path(path), json.dumps(record, indent=2) + "\n")
+        _checked[path] = _signature(path)
+    return path
+
+
+def toy_dataset(name: str) -> Dataset:
+    """A toy sample as a Dataset: its catalog entry (kind, cross section, Σw or luminosity) in the prompt."""
+    from vibeplot.datasets import catalog
+
+    e, spec = catalog.entry(name), TOY_SAMPLES[name]
+    weighted = spec["weights"] is not None
+    branches = WEIGHTED_BRANCHES if weighted else BRANCHES.replace(
+        "Simulated, no event weights: fill unweighted.", "Pseudo-data: no event weights, fill unweighted.")
+    if weighted and spec["weights"][0] == "lo":
+        branches = branches.replace("; about 15% are negative (NLO-like)", " (all positive)")
+    return Dataset(
+        name=name,
+        title=f"vibeplot's embedded {e['title'].removeprefix('vibeplot embedded ')} ({spec['events']} events)",
+        location=str(toy_sample_path(name)),
+        format="flat-ntuple",
+        tree="Events",
+        experiment="CMS-like (ADL benchmark schema)",
+        description=f"Local ROOT file in the schema of the ADL benchmark input: {e['process']}.",
+        prompt_notes=branches + catalog.weighting_notes(e),
+        metadata={**e, "events": spec["events"], "seed": spec["seed"], "generator_version": GENERATOR_VERSION},
+        prepare=lambda: ensure_toy_sample(name),
+    )
