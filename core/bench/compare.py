@@ -27,6 +27,12 @@ Execution (:func:`run_compare`):
   (``pip install 'vibeplot[dask]'``); the workers need vibeplot and a shared file
   system for ``OUT``.  There the budget is checked per cell (the estimate is the most
   expensive finished cell), since model calls happen on the workers.
+* ServiceX cells on local files or OpenData need the local backend: with the local
+  executor the compare starts one, when the first such cell needs it, for all its cells
+  (log ``OUT/servicex-backend.log``), and stops it at the end (also on an error or
+  Ctrl-C); each request keeps its own id, bucket and client cache.  On Dask each
+  cell starts its own on its worker (a loopback URL does not reach other machines),
+  unless the workers have ``VIBEPLOT_LOCAL_SERVICEX`` set.
 
 Results, one row per trial (:data:`SCHEMA`), read with pandas in one line::
 
@@ -81,6 +87,9 @@ SCHEMA = pa.schema([
 ])
 #: columns a results file written before they existed may lack (read as null)
 OPTIONAL_COLUMNS = ("price",)
+
+#: the log of the compare's one local ServiceX backend (local executor), in OUT
+SERVICEX_LOG = "servicex-backend.log"
 
 #: concurrent script runs in this process: one per core (model calls are not bounded by it)
 RUN_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
@@ -533,7 +542,10 @@ def run_compare(opts: CompareOptions, progress: Progress | None = None,
     if opts.executor.startswith("dask://"):
         stopped = _run_dask(opts.executor, todo, settings, budget, opts.jobs, progress, on_update)
     elif opts.executor == "local":
-        stopped = _run_local(todo, settings, budget, opts.jobs, progress, on_update)
+        from vibeplot.core.servicex.local.launcher import shared_backend
+
+        with shared_backend(out / SERVICEX_LOG):  # started by the first cell that needs it, if any
+            stopped = _run_local(todo, settings, budget, opts.jobs, progress, on_update)
     else:
         raise ConfigError(f"unknown executor {opts.executor!r}", hint="use local or dask://HOST:PORT")
     from vibeplot.core.bench import report

@@ -212,13 +212,72 @@ class LocalServiceX:
         return path
 
 
+class SharedBackend:
+    """One backend for every run in this process while it is active (:func:`shared_backend`).
+
+    It is started by the first run that needs it (so a compare without ServiceX cells
+    starts none), logs to ``log_path``, and is stopped by :meth:`close`.  Runs keep their
+    results apart on it as on a real ServiceX: one request id (and bucket) per request,
+    and each run's client cache in its own directory (:meth:`LocalServiceX.write_config`).
+    """
+
+    def __init__(self, log_path: str | Path):
+        self.log_path = Path(log_path)
+        self.starts = 0
+        self._backend: Optional[LocalServiceX] = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def get(self) -> LocalServiceX:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the shared local ServiceX backend is already stopped")
+            if self._backend is None:
+                self._backend = LocalServiceX(log_path=self.log_path).start()
+                self.starts += 1
+            return self._backend
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.stop()
+
+
+_SHARED: list[SharedBackend] = []
+_SHARED_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def shared_backend(log_path: str | Path):
+    """Within this block, runs in this process (any thread) that need the local backend use one,
+    started on first use and logging to ``log_path``; it is stopped when the block ends (also on an
+    error or Ctrl-C).  ``$VIBEPLOT_LOCAL_SERVICEX`` still wins: then nothing is started."""
+    shared = SharedBackend(log_path)
+    with _SHARED_LOCK:
+        _SHARED.append(shared)
+    try:
+        yield shared
+    finally:
+        with _SHARED_LOCK:
+            _SHARED.remove(shared)
+        shared.close()
+
+
 @contextlib.contextmanager
 def backend_for_run(log_path: str | Path):
     """The local backend for one script run: the running one named by ``$VIBEPLOT_LOCAL_SERVICEX``
-    when set, else a new one for this run, logging to ``log_path`` and stopped afterwards."""
+    when set, else the one of an active :func:`shared_backend` block, else a new one for this run,
+    logging to ``log_path`` and stopped afterwards."""
     shared = os.environ.get(SHARED_ENV)
     if shared:
         yield LocalServiceX.attach(shared)
+        return
+    with _SHARED_LOCK:
+        block = _SHARED[-1] if _SHARED else None
+    if block is not None:
+        yield block.get()
         return
     with LocalServiceX(log_path=log_path) as backend:
         yield backend

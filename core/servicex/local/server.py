@@ -37,8 +37,12 @@ How failures reach the client
   quotes in those messages) carries the error: ``TITLE (error: MESSAGE)``.
 
 A status request for an unfinished transform waits up to ``status_wait``
-seconds for it to finish, which lets a small ``deliver`` end in ~5 s instead
-of ~10 s (the client polls every 5 s).
+seconds (3.5) for it to finish, which lets a small ``deliver`` end in ~6 s
+instead of ~10 s.  The client (3.3.1) sleeps a fixed 5 s between status polls,
+and its result-listing loop sleeps 5 s *before* its first look, so ~5 s after
+submitting is the earliest any deliver returns; the first status answer must
+say ``Complete`` before then.  The wait stays below the client's 5 s HTTP read
+timeout (httpx's default).
 
 >>> backend = LocalBackend(log_path="sxlocal.log").start()   # doctest: +SKIP
 >>> backend.url, backend.s3_endpoint                          # doctest: +SKIP
@@ -120,7 +124,7 @@ class LocalBackend:
     """The HTTP API, the object store and the transform pool; ``start()`` / ``stop()``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_path: Optional[str | Path] = None,
-                 workers: int = 2, status_wait: float = 2.0, echo_stderr: bool = True):
+                 workers: int = 2, status_wait: float = 3.5, echo_stderr: bool = True):
         self.host, self.port = host, port
         self.log_path = Path(log_path).resolve() if log_path else None
         self.workers, self.status_wait = workers, status_wait
