@@ -29,7 +29,10 @@ from vibeplot.core.hookspecs import hookimpl
 NAME = "adl-sample"
 #: the second embedded sample: the same schema plus per-event generator weights
 WEIGHTED_NAME = "adl-weighted-sample"
-WEIGHTED_EVENTS = 20_000
+#: it is spread over files, as a real sample is: events per file, in order.  Its location (what a
+#: script reads, what ``NFiles=1`` delivers) is the first file only; Σw is over all of them.
+WEIGHTED_FILE_EVENTS = (8000, 7000, 5000)
+WEIGHTED_EVENTS = sum(WEIGHTED_FILE_EVENTS)
 WEIGHTED_SEED = 20261204
 DEFAULT_EVENTS = config.SAMPLE_EVENTS
 SEED = config.SAMPLE_SEED
@@ -64,8 +67,16 @@ def sample_path(n_events: int = DEFAULT_EVENTS) -> Path:
     return config.cache_dir() / f"adl-sample-v{GENERATOR_VERSION}-{n_events}.root"
 
 
+def weighted_sample_paths() -> list[Path]:
+    """The weighted sample's files, in event order (``WEIGHTED_FILE_EVENTS``)."""
+    n = len(WEIGHTED_FILE_EVENTS)
+    return [config.cache_dir() / f"adl-weighted-sample-v{GENERATOR_VERSION}-{WEIGHTED_EVENTS}-{i}of{n}.root"
+            for i in range(1, n + 1)]
+
+
 def weighted_sample_path() -> Path:
-    return config.cache_dir() / f"adl-weighted-sample-v{GENERATOR_VERSION}-{WEIGHTED_EVENTS}.root"
+    """The weighted sample's first file: the dataset's location."""
+    return weighted_sample_paths()[0]
 
 
 def record_path(path: Path) -> Path:
@@ -121,31 +132,46 @@ def _file_lock(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _generate(path: Path, n_events: int, weighted: bool = False) -> None:
-    from vibeplot.datasets.sample import generate_sample, generate_weighted_sample
+def _generate(path: Path, n_events: int) -> None:
+    from vibeplot.datasets.sample import generate_sample
 
     record = {}
 
     def write(tmp: Path) -> None:
-        if weighted:
-            generate_weighted_sample(tmp, n_events=n_events, seed=WEIGHTED_SEED)
-        else:
-            generate_sample(tmp, n_events=n_events, seed=SEED)
+        generate_sample(tmp, n_events=n_events, seed=SEED)
         record.update({"file": path.name, "size": tmp.stat().st_size, "sha256": _sha256(tmp), "events": n_events,
-                       "seed": WEIGHTED_SEED if weighted else SEED, "generator_version": GENERATOR_VERSION})
+                       "seed": SEED, "generator_version": GENERATOR_VERSION})
 
     # atomic: concurrent runs never see half a file; read-only, a small guard against accidental writes
     atomic_write(path, write, mode=0o444)
     atomic_write(record_path(path), json.dumps(record, indent=2) + "\n")
 
 
+def _generate_weighted(paths: list[Path]) -> None:
+    """All the weighted sample's files, each written atomically with its record."""
+    import os
+    import tempfile
+
+    from vibeplot.datasets.sample import generate_weighted_files
+
+    paths[0].parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=paths[0].parent, prefix=".weighted-") as tmp:
+        made = generate_weighted_files([Path(tmp) / p.name for p in paths], WEIGHTED_FILE_EVENTS, WEIGHTED_SEED)
+        for i, (path, src, n) in enumerate(zip(paths, made, WEIGHTED_FILE_EVENTS)):
+            record = {"file": path.name, "size": src.stat().st_size, "sha256": _sha256(src), "events": n,
+                      "file_index": i, "files": len(paths), "sample_events": WEIGHTED_EVENTS,
+                      "seed": WEIGHTED_SEED, "generator_version": GENERATOR_VERSION}
+            atomic_write(path, lambda t, src=src: os.replace(src, t), mode=0o444)
+            atomic_write(record_path(path), json.dumps(record, indent=2) + "\n")
+
+
 def ensure_sample(n_events: int = DEFAULT_EVENTS, weighted: bool = False) -> Path:
-    """Generate the sample (``weighted``: the weighted sample, ``WEIGHTED_EVENTS`` events)
-    into the cache unless it is there already and matches its record (checked once per
+    """Generate the sample (``weighted``: the weighted sample, all its files; its first file is
+    returned) into the cache unless it is there already and matches its record (checked once per
     process while the file is unchanged); regenerate a damaged one with a warning on stderr."""
     if weighted:
-        n_events = WEIGHTED_EVENTS
-    path = weighted_sample_path() if weighted else sample_path(n_events)
+        return ensure_weighted_sample()[0]
+    path = sample_path(n_events)
     with _lock:
         with contextlib.suppress(OSError):
             if _checked.get(path) == _signature(path):
@@ -157,9 +183,31 @@ def ensure_sample(n_events: int = DEFAULT_EVENTS, weighted: bool = False) -> Pat
                     if problem != "missing":
                         print(f"Warning: the cached embedded sample {path} failed its check ({problem}); "
                               "generating it again", file=sys.stderr)
-                    _generate(path, n_events, weighted)
+                    _generate(path, n_events)
         _checked[path] = _signature(path)
     return path
+
+
+def ensure_weighted_sample() -> list[Path]:
+    """:func:`ensure_sample` for the weighted sample: every file checked against its record, and
+    all of them generated again (the same events) if any is missing or damaged.  Returns the files."""
+    paths = weighted_sample_paths()
+    with _lock:
+        with contextlib.suppress(OSError):
+            if all(_checked.get(p) == _signature(p) for p in paths):
+                return paths
+        if any(_problem(p) for p in paths):
+            with _file_lock(paths[0]):
+                problems = [(p, _problem(p)) for p in paths]  # another process may have just regenerated them
+                if any(problem for _, problem in problems):
+                    bad = [f"{p.name}: {problem}" for p, problem in problems if problem and problem != "missing"]
+                    if bad:
+                        print(f"Warning: the cached embedded weighted sample failed its check ({'; '.join(bad)}); "
+                              "generating it again", file=sys.stderr)
+                    _generate_weighted(paths)
+        for p in paths:
+            _checked[p] = _signature(p)
+    return paths
 
 
 def dataset(n_events: int = DEFAULT_EVENTS) -> Dataset:
@@ -183,17 +231,24 @@ def weighted_dataset() -> Dataset:
     from vibeplot.datasets import catalog
 
     e = catalog.entry(WEIGHTED_NAME)
+    first, n_files = WEIGHTED_FILE_EVENTS[0], len(WEIGHTED_FILE_EVENTS)
+    files_note = (f"- The sample is {n_files} files ({', '.join(map(str, WEIGHTED_FILE_EVENTS))} events); the location "
+                  f"above is the first, {first} of the {WEIGHTED_EVENTS} events, and the only one read here (as with "
+                  "NFiles=1). Still divide by the whole sample's sum of weights below; say in your notes that the "
+                  f"plot has {first} of {WEIGHTED_EVENTS} events.\n")
     return Dataset(
         name=WEIGHTED_NAME,
-        title=f"vibeplot's embedded weighted sample ({WEIGHTED_EVENTS} generated events with genWeight)",
+        title=f"vibeplot's embedded weighted sample ({WEIGHTED_EVENTS} generated events with genWeight, "
+              f"{n_files} files)",
         location=str(weighted_sample_path()),
         format="flat-ntuple",
         tree="Events",
         experiment="CMS-like (ADL benchmark schema)",
         description="Local ROOT file in the schema of the ADL benchmark input plus per-event generator "
         "weights: Drell-Yan Z->mumu and Z->ee events with a recoil jet.",
-        prompt_notes=WEIGHTED_BRANCHES + catalog.weighting_notes(e),
-        metadata={**e, "events": WEIGHTED_EVENTS, "seed": WEIGHTED_SEED, "generator_version": GENERATOR_VERSION},
+        prompt_notes=WEIGHTED_BRANCHES + files_note + catalog.weighting_notes(e),
+        metadata={**e, "events": WEIGHTED_EVENTS, "seed": WEIGHTED_SEED, "generator_version": GENERATOR_VERSION,
+                  "files": [str(p) for p in weighted_sample_paths()], "location_events": first},
         prepare=lambda: ensure_sample(weighted=True),
     )
 

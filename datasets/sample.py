@@ -399,14 +399,56 @@ def generate_weighted_sample(path, n_events, seed) -> pathlib.Path:
         >>> len(w), w.dtype.name, bool((w < 0).any() and (w > 0).any())
         (1000, 'float32', True)
     """
-    def chunk(rng, n):
-        branches = _generate_chunk(rng, n, WEIGHTED_FRACTIONS)  # first: the weights come after, as always
-        return {"genWeight": _gen_weights(rng, n), **branches}
+    return _write_events(path, n_events, seed, _WEIGHTED_TYPES, _weighted_chunk)
 
-    return _write_events(path, n_events, seed, {"genWeight": "float32", **_BRANCH_TYPES}, chunk)
+
+_WEIGHTED_TYPES = {"genWeight": "float32", **_BRANCH_TYPES}
+
+
+def _weighted_chunk(rng, n):
+    branches = _generate_chunk(rng, n, WEIGHTED_FRACTIONS)  # first: the weights come after, as always
+    return {"genWeight": _gen_weights(rng, n), **branches}
+
+
+def generate_weighted_files(paths, file_events, seed) -> list[pathlib.Path]:
+    """The events of ``generate_weighted_sample(path, sum(file_events), seed)``, split in order over
+    several files: the first ``file_events[0]`` events into ``paths[0]``, the next into ``paths[1]``, ...
+    (a sample spread over files, like a real one; the weights are the same, so Σw over all the
+    files is that of the single-file sample).
+
+    Example:
+        >>> import uproot
+        >>> a, b = generate_weighted_files(["/tmp/w-1.root", "/tmp/w-2.root"], (600, 400), seed=1)
+        >>> [uproot.open(p)["Events"].num_entries for p in (a, b)]
+        [600, 400]
+    """
+    if len(paths) != len(file_events) or any(n < 0 for n in file_events):
+        raise ValueError(f"one non-negative event count per file, got {list(file_events)} for {len(paths)} files")
+    total = sum(file_events)
+    chunks = [_weighted_chunk(np.random.default_rng([seed, i]), min(CHUNK_SIZE, total - start))
+              for i, start in enumerate(range(0, total, CHUNK_SIZE))]
+    events = {k: ak.concatenate([c[k] for c in chunks]) if isinstance(chunks[0][k], ak.Array)
+              else np.concatenate([c[k] for c in chunks]) for k in _WEIGHTED_TYPES} if chunks else {}
+    out, start = [], 0
+    for path, n in zip(paths, file_events):
+        path = pathlib.Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with uproot.recreate(path, compression=uproot.ZSTD(1)) as file:
+            with _uint32_counters():
+                tree = file.mktree("Events", _WEIGHTED_TYPES)
+            if n:
+                tree.extend({k: v[start:start + n] for k, v in events.items()})
+        out.append(path)
+        start += n
+    return out
 
 
 def sum_of_weights(path) -> float:
-    """Σ genWeight over the whole file (float64 sum of the stored float32 weights)."""
-    with uproot.open(path) as f:
-        return float(np.sum(f["Events"]["genWeight"].array(library="np"), dtype=np.float64))
+    """Σ genWeight over a file, or over a list of files taken together (float64 sum of the stored
+    float32 weights, in file order, so a sample split over files gives its single-file Σw)."""
+    paths = [path] if isinstance(path, (str, pathlib.Path)) else list(path)
+    weights = []
+    for p in paths:
+        with uproot.open(p) as f:
+            weights.append(f["Events"]["genWeight"].array(library="np"))
+    return float(np.sum(np.concatenate(weights), dtype=np.float64))

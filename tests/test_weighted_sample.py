@@ -1,5 +1,8 @@
 """The embedded weighted sample: deterministic, Σw as the catalog states, resolved and prompted."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import uproot
 
@@ -19,11 +22,23 @@ def test_weighted_sample_is_deterministic_with_nlo_like_weights(tmp_path):
     assert set(uproot.open(a)["Events"].keys()) >= {"genWeight", "MET_pt", "Jet_pt", "Muon_charge", "nJet"}
 
 
-def test_catalog_sum_of_weights_is_the_generated_samples():
+def test_catalog_sum_of_weights_is_the_generated_samples(tmp_path):
     e = catalog.entry(embedded.WEIGHTED_NAME)
     path = embedded.ensure_sample(weighted=True)
-    assert uproot.open(path)["Events"].num_entries == e["n_events"] == embedded.WEIGHTED_EVENTS
-    assert sum_of_weights(path) == e["sum_of_weights"]
+    files = embedded.ensure_weighted_sample()
+    assert path == files[0] == Path(catalog.dataset(embedded.WEIGHTED_NAME).location)  # the location: the first file
+    assert [uproot.open(f)["Events"].num_entries for f in files] == e["files_nevts"] == list(embedded.WEIGHTED_FILE_EVENTS)
+    assert sum(e["files_nevts"]) == e["n_events"] == embedded.WEIGHTED_EVENTS
+    assert sum_of_weights(files) == e["sum_of_weights"]  # over the whole sample
+    assert [sum_of_weights(f) for f in files] == e["files_sum_of_weights"]
+    # the first file alone (what NFiles=1 delivers) has a clearly different Σw
+    assert e["sum_of_weights"] / e["files_sum_of_weights"][0] > 2
+    # the files are the single-file sample's events, in order
+    one = generate_weighted_sample(tmp_path / "one-file.root", n_events=embedded.WEIGHTED_EVENTS,
+                                   seed=embedded.WEIGHTED_SEED)
+    met = np.concatenate([uproot.open(f)["Events"]["MET_pt"].array(library="np") for f in files])
+    assert np.array_equal(met, uproot.open(one)["Events"]["MET_pt"].array(library="np"))
+    assert sum_of_weights(one) == e["sum_of_weights"]
     assert e["kind"] == "simulation" and e["weight_branch"] == "genWeight"
     assert all(e[k] > 0 for k in ("cross_section_pb", "filter_efficiency", "k_factor"))
 
@@ -39,6 +54,7 @@ def test_weighted_sample_resolves_and_tells_the_model_how_to_normalise():
     assert "`genWeight`" in block and repr(e["sum_of_weights"]) in block
     assert "genWeight * sigma * filter_eff * k_factor * L" in block and "y-axis label" in block
     assert "no event weights" not in block.lower()
+    assert "The sample is 3 files (8000, 7000, 5000 events)" in block and "the only one read here" in block
     assert "no event weights" in catalog.dataset(embedded.NAME).prompt_block().lower()
 
 
@@ -78,3 +94,28 @@ def test_bad_lumi_stops_before_any_work(tmp_path):
     proc = run_cli("ask", "--model", "reference", "--lumi", "-1", "met-lumi", cwd=tmp_path)
     assert proc.returncode == 2 and "lumi setting is -1.0" in proc.stderr, proc.stderr
     assert not (tmp_path / "vibeplot-runs").exists()
+
+
+def test_damaged_weighted_file_regenerates_the_sample(tmp_path, monkeypatch, capsys):
+    """Every file of the weighted sample is checked against its record (size, sha256); a damaged
+    one makes all of them be generated again, with one warning naming it."""
+    monkeypatch.setenv("VIBEPLOT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(embedded, "_checked", {})
+    files = embedded.ensure_weighted_sample()
+    assert capsys.readouterr().err == ""
+    records = [json.loads(embedded.record_path(f).read_text()) for f in files]
+    assert [r["events"] for r in records] == list(embedded.WEIGHTED_FILE_EVENTS)
+    assert all(r["size"] == f.stat().st_size and oct(f.stat().st_mode & 0o777) == "0o444" for r, f in zip(records, files))
+    damaged = files[2]
+    damaged.chmod(0o644)
+    with open(damaged, "r+b") as fh:
+        fh.seek(damaged.stat().st_size // 2)
+        fh.write(bytes(64 * [0xFF]))
+    embedded._checked.clear()
+    assert embedded.ensure_weighted_sample() == files
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and damaged.name in err[0] and "sha256" in err[0] and "generating it again" in err[0], err
+    embedded._checked.clear()  # the new files match their new records (uproot writes fresh UUIDs: new sha256)
+    assert embedded.ensure_weighted_sample() == files and capsys.readouterr().err == ""
+    assert sum_of_weights(files) == catalog.entry(embedded.WEIGHTED_NAME)["sum_of_weights"]
+    assert not list(tmp_path.glob(".weighted-*")), "no temporary directory left"

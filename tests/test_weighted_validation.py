@@ -1,6 +1,7 @@
 """Validation of the weighted questions (met-weighted, met-lumi) on the embedded weighted sample:
 the uproot references record weighted truth values; scripted wrong answers (unweighted, not
-normalised, another luminosity) are named by the validator, a right one is correct."""
+normalised, another luminosity, Σw of the file read instead of the whole sample's) are named by
+the validator, a right one is correct."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vibeplot.core.ask.validate import load_sidecars, record_truth, validate
+from vibeplot.core.ask.validate import known_scales, load_sidecars, record_truth, validate
 from vibeplot.core.questions import registry
 from vibeplot.core.sandbox.run import Grant, run_script
 from vibeplot.datasets import catalog, embedded
@@ -41,6 +42,8 @@ CANDIDATES = {
     "lumi_unweighted": ("met-lumi", None),
     "lumi_not_normalised": ("met-lumi", "w"),
     "lumi_wrong_luminosity": ("met-lumi", f"w * {_norm(3)}"),
+    # Σw over the events read (the first of the sample's files) instead of the catalog's whole-sample Σw
+    "lumi_sumw_delivered": ("met-lumi", f"w * {_norm(10)} * {catalog.entry(embedded.WEIGHTED_NAME)['sum_of_weights']!r} / w.sum()"),
 }
 
 
@@ -78,14 +81,16 @@ def runs(tmp_path_factory, isolated_env):
 def verdict(runs, name, with_mistakes=True):
     truth, mistakes, cands = runs
     qid = CANDIDATES[name][0]
-    return validate(cands[name], truth[qid], mistakes[qid] if with_mistakes else ())
+    scales = known_scales(embedded.weighted_dataset().as_dict())  # as validate_run reads run.json's dataset
+    return validate(cands[name], truth[qid], mistakes[qid] if with_mistakes else (), scales)
 
 
 def test_truth_values_are_weighted(runs):
     truth, _, _ = runs
     for qid in ("met-weighted", "met-lumi"):
         (q,) = truth[qid]
-        assert len(q["values"]) == embedded.WEIGHTED_EVENTS and len(q["weights"]) == embedded.WEIGHTED_EVENTS
+        # the location is the first of the sample's files: its events only
+        assert len(q["values"]) == len(q["weights"]) == embedded.WEIGHTED_FILE_EVENTS[0] < embedded.WEIGHTED_EVENTS
         assert any(w < 0 for w in q["weights"])
 
 
@@ -101,6 +106,9 @@ def test_right_weighting_is_correct(runs, name):
     ("lumi_not_normalised", "known mistake: weights not normalised", "wrong luminosity or normalisation"),
     ("lumi_wrong_luminosity", "wrong luminosity or normalisation: candidate = 0.3 x reference",
      "wrong luminosity or normalisation: candidate = 0.3 x reference"),
+    ("lumi_sumw_delivered", "known mistake: Σw from the delivered files only",
+     "Σw from the delivered files only: normalised with the sum of weights of the files read (6944602.3), "
+     "not of the whole sample (17519990): candidate = 2.523 x reference"),
 ])
 def test_wrong_weighting_is_named(runs, name, expected, generic):
     v = verdict(runs, name)

@@ -40,6 +40,8 @@ Verdict:
   2b. ``wrong luminosity or normalisation: candidate = c x reference``: the reference
      is weighted and the candidate matches it times a factor c (not 1) estimated from
      the totals (tolerance ``SCALE_REL_TOL``), e.g. normalised to another luminosity;
+     when c is a factor the dataset explains (:func:`known_scales`), that reason is named
+     instead, e.g. ``Σw from the delivered files only`` for c = Σw(whole sample) / Σw(files read);
   3. ``selection too loose by N events`` / ``too tight by N events``: the
      candidate is a superset (every bin >=) or subset (every bin <=) of the
      reference within tolerance; N = candidate total - reference total in range;
@@ -217,10 +219,34 @@ def _arrays(quantity: dict) -> tuple[np.ndarray, np.ndarray | None]:
     return np.asarray(quantity["values"], float), None if weights is None else np.asarray(weights, float)
 
 
-def diagnose(quantity: dict, h: _Hist, mistakes: list[tuple[str, list[dict]]] = ()) -> str:
+def known_scales(dataset: dict) -> list[tuple[float, str]]:
+    """(factor, reason) for the factors a weighted candidate can be off by that ``dataset`` (a
+    run.json ``dataset`` record) explains: Σw of the file read (the location, one of the metadata's
+    ``files`` with ``files_sum_of_weights``) used instead of Σw over the whole sample (``sum_of_weights``).
+
+    >>> ds = {"location": "/a.root", "metadata": {"sum_of_weights": 10.0, "files": ["/a.root", "/b.root"],
+    ...       "files_sum_of_weights": [4.0, 6.0]}}
+    >>> known_scales(ds)
+    [(2.5, 'Σw from the delivered files only: normalised with the sum of weights of the files read (4), not of the whole sample (10)')]
+    """
+    meta = dataset.get("metadata") or {}
+    total, files, sums = meta.get("sum_of_weights"), meta.get("files") or [], meta.get("files_sum_of_weights") or []
+    location = str(dataset.get("location", ""))
+    if not isinstance(total, (int, float)) or location not in files or len(sums) != len(files):
+        return []
+    read = sums[files.index(location)]
+    if not isinstance(read, (int, float)) or not read or abs(read - total) <= 1e-9 * abs(total):
+        return []
+    return [(total / read, f"Σw from the delivered files only: normalised with the sum of weights of the files read "
+                           f"({read:.8g}), not of the whole sample ({total:.8g})")]
+
+
+def diagnose(quantity: dict, h: _Hist, mistakes: list[tuple[str, list[dict]]] = (),
+             scales: list[tuple[float, str]] = ()) -> str:
     """Why ``h`` does not match the reference ``quantity`` (rules in the module docstring).
 
-    ``mistakes``: (description, recorded values) of known wrong readings of the question.
+    ``mistakes``: (description, recorded values) of known wrong readings of the question;
+    ``scales``: (factor, reason) of factors the dataset explains (:func:`known_scales`).
     """
     for description, recorded in mistakes:
         if any(_compare(*_arrays(q), h)[2] for q in recorded if q.get("values") is not None):
@@ -235,6 +261,9 @@ def diagnose(quantity: dict, h: _Hist, mistakes: list[tuple[str, list[dict]]] = 
     if weights is None and np.any(np.abs(h.values - np.round(h.values)) > 1e-6):
         return "weighted vs unweighted: candidate bin contents are not whole counts, the reference is unweighted"
     if weights is not None and (scale := _scale(values, weights, h)) is not None:
+        for factor, reason in scales:
+            if abs(scale / factor - 1) <= SCALE_REL_TOL:
+                return f"{reason}: candidate = {scale:.4g} x reference"
         return f"wrong luminosity or normalisation: candidate = {scale:.4g} x reference"
     expected = _expected(values, weights, h.edges)
     diff = h.values - expected
@@ -253,13 +282,13 @@ def diagnose(quantity: dict, h: _Hist, mistakes: list[tuple[str, list[dict]]] = 
 
 
 def validate(candidate_sidecars: list[dict], truth_values: list[dict],
-             mistakes: list[tuple[str, list[dict]]] = ()) -> Verdict:
+             mistakes: list[tuple[str, list[dict]]] = (), scales: list[tuple[float, str]] = ()) -> Verdict:
     """Compare a candidate's drawn histograms with a reference's recorded values.
 
     ``candidate_sidecars``: parsed capture sidecars; ``truth_values``: records
     from :mod:`vibeplot.core.sandbox.child.values` (``label``, ``values``, ``weights``);
-    ``mistakes``: (description, recorded values) of known wrong readings, used only
-    to name what went wrong.
+    ``mistakes``: (description, recorded values) of known wrong readings, and ``scales``:
+    (factor, reason) the dataset explains (:func:`known_scales`), used only to name what went wrong.
     """
     hists = _candidates(candidate_sidecars)
     quantities = [q for q in truth_values if q.get("values") is not None]
@@ -288,7 +317,7 @@ def validate(candidate_sidecars: list[dict], truth_values: list[dict],
             continue
         best = min(free_h, key=lambda hi: _similarity(*arrays[qi], hists[hi]))
         free_h.remove(best)
-        diagnosis.append(f'{hists[best].name} vs reference "{labels[qi]}": {diagnose(quantities[qi], hists[best], mistakes)}')
+        diagnosis.append(f'{hists[best].name} vs reference "{labels[qi]}": {diagnose(quantities[qi], hists[best], mistakes, scales)}')
     diagnosis += [f"extra plot: {hists[hi].name} matches no reference quantity" for hi in free_h]
     return Verdict("wrong" if diagnosis else "correct", diagnosis, matches)
 
@@ -458,11 +487,12 @@ def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
     if changed:
         return Verdict("unverifiable", [f"{', '.join(changed)} differs from what vibeplot recorded during the run "
                                         "(sha256 in run.json): the histograms were edited afterwards"])
-    verdict = validate(sidecars, reference)
+    scales = known_scales(dataset)
+    verdict = validate(sidecars, reference, scales=scales)
     if verdict.status == "wrong":  # name a known mistake if there is one
         mistakes = mistake_values_for(question_id, dataset.get("location", ""), dataset.get("format", ""))
         if mistakes:
-            verdict = validate(sidecars, reference, mistakes)
+            verdict = validate(sidecars, reference, mistakes, scales)
     return verdict
 
 
