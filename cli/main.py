@@ -7,6 +7,7 @@ import sys
 import click
 
 from . import ask, compare, config, datasets, doctor, hints, questions, runs, servicex, stacks, validate
+from . import mcp
 
 
 class VibeplotGroup(click.Group):
@@ -56,6 +57,7 @@ cli.add_command(doctor.doctor)
 cli.add_command(config.config_command)
 cli.add_command(compare.compare)
 cli.add_command(compare.report_command)
+cli.add_command(mcp.mcp)
 
 
 def main() -> None:

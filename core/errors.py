@@ -79,6 +79,7 @@ EXTRAS = {
     "compare": "compare and report (pyarrow, pandas)",
     "dask": "compare --executor dask://... (distributed)",
     "xrootd": "root:// URLs for uproot (fsspec-xrootd and the XRootD client)",
+    "mcp": "vibeplot mcp, the MCP server for coding agents (the mcp SDK)",
 }
 #: the modules each of those extras installs (what ``vibeplot doctor`` looks for)
 EXTRA_MODULES = {
@@ -87,6 +88,7 @@ EXTRA_MODULES = {
     "compare": ("pyarrow", "pandas"),
     "dask": ("distributed",),
     "xrootd": ("fsspec_xrootd", "XRootD"),
+    "mcp": ("mcp",),
 }
 
 

@@ -1,0 +1,218 @@
+"""``vibeplot mcp`` end to end, through the MCP SDK's own client over stdio.
+
+One server for the module (``vibeplot mcp`` started as a user's agent starts it): list the tools,
+resolve a phrase, read a prompt, run a reference script in the sandbox and get its PNG back as an
+image, validate the run ``correct``; a script that raises, and bad input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import read_manifest, run_cli
+
+mcp = pytest.importorskip("mcp", reason="the 'mcp' extra (uv sync --all-extras)")
+from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TOOLS = {"list_stacks", "list_questions", "resolve_dataset", "get_prompt", "run_code", "validate", "ask"}
+
+
+class Client:
+    """The SDK's ClientSession, held open in a thread's event loop for the whole module."""
+
+    def __init__(self, params: StdioServerParameters, errlog):
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.failed: BaseException | None = None
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._serve(params, errlog),),
+                                       daemon=True)
+        self.thread.start()
+        if not self.ready.wait(60) or self.failed:
+            raise RuntimeError(f"the MCP session did not start: {self.failed!r}")
+
+    async def _serve(self, params, errlog):
+        self.stop = asyncio.Event()
+        try:
+            async with stdio_client(params, errlog=errlog) as (read, write):
+                async with ClientSession(read, write) as session:
+                    self.init = await session.initialize()
+                    self.session = session
+                    self.ready.set()
+                    await self.stop.wait()
+        except BaseException as err:  # reported by __init__
+            self.failed = err
+            self.ready.set()
+
+    def run(self, coro, timeout: float = 240):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def call(self, name: str, **arguments):
+        return self.run(self.session.call_tool(name, arguments))
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.stop.set)
+        self.thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def server(sample, tmp_path_factory):
+    out = tmp_path_factory.mktemp("mcp-runs")
+    errlog = open(out.parent / "mcp-server-stderr.txt", "w+")
+    exe = Path(sys.executable).with_name("vibeplot")
+    params = StdioServerParameters(command=str(exe), args=["mcp", "--out", str(out), "--timeout", "120"],
+                                   env=dict(os.environ), cwd=str(out.parent))
+    client = Client(params, errlog)
+    client.out, client.errlog = out, errlog
+    yield client
+    client.close()
+    errlog.close()
+
+
+def _text(result) -> str:
+    return "\n".join(c.text for c in result.content if c.type == "text")
+
+
+def test_tools_are_listed_with_schemas(server):
+    assert server.init.server_info.name == "vibeplot"
+    tools = {t.name: t for t in server.run(server.session.list_tools()).tools}
+    assert set(tools) == TOOLS
+    assert tools["run_code"].input_schema["required"] == ["code"]
+    assert {"ok", "stderr_tail", "advice", "histograms", "run_dir"} <= set(tools["run_code"].output_schema["properties"])
+    assert "status" in tools["validate"].output_schema["properties"]
+
+
+def test_list_stacks_and_questions(server):
+    stacks = server.call("list_stacks").structured_content["result"]
+    names = {s["name"] for s in stacks}
+    assert {"uproot_opendata", "servicex_awkward"} <= names
+    assert [s["name"] for s in stacks if s["default"]] == ["uproot_opendata"]
+    questions = server.call("list_questions", spec="adl").structured_content["result"]
+    adl1 = next(q for q in questions if q["id"] == "adl-1")
+    assert "missing transverse energy" in adl1["text"] and "uproot_opendata" in adl1["references"]
+
+
+def test_resolve_semileptonic_ttbar(server):
+    got = server.call("resolve_dataset", phrase="semileptonic ttbar")
+    assert not got.is_error, _text(got)
+    res = got.structured_content
+    assert res["status"] == "resolved", res
+    ds = res["dataset"]
+    assert ds["name"] == "mc23-ttbar-semileptonic" and ds["format"] == "physlite", ds
+    assert ds["metadata"]["kind"] == "simulation" and "single-lepton" in ds["metadata"]["process"]
+    assert ds["metadata"]["did"] == ds["location"] and res["why"].startswith("exact match")
+    assert res["candidates"][0]["name"] == ds["name"] and res["candidates"][0]["score"] >= 0.85
+    # the same answer as the CLI's `datasets resolve`
+    cli = run_cli("datasets", "resolve", "--json", "semileptonic", "ttbar", cwd=server.out)
+    assert cli.returncode == 0 and f'"name": "{ds["name"]}"' in cli.stdout
+
+
+def test_get_prompt_is_what_hints_show_prints(server):
+    got = server.call("get_prompt", question="adl-1", stack="uproot_opendata")
+    assert not got.is_error, _text(got)
+    info = got.structured_content
+    assert info["question_id"] == "adl-1" and info["dataset"] == "adl-sample"
+    shown = run_cli("hints", "show", "--stack", "uproot_opendata", "adl-1", cwd=server.out)
+    assert shown.returncode == 0, shown.stderr
+    assert info["text"] == shown.stdout == _text(got)
+    assert [m["role"] for m in info["messages"]] == ["system", "user"]
+
+
+def test_bad_input_is_a_clear_tool_error(server):
+    got = server.call("get_prompt", question="adl-1", stack="no_such_stack")
+    assert got.is_error
+    assert "unknown stack 'no_such_stack'" in _text(got) and "uproot_opendata" in _text(got)
+    assert "Traceback" not in _text(got)
+    got = server.call("validate", run=str(server.out / "nope"))
+    assert got.is_error and "no run" in _text(got)
+    got = server.call("run_code")  # the code is required: the SDK's argument check
+    assert got.is_error and "code" in _text(got)
+
+
+@pytest.mark.slow
+def test_run_reference_get_png_and_validate(server, sample):
+    from vibeplot.core import plugins
+
+    code = plugins.get_stack("uproot_opendata").reference_solution("adl-1").replace("{{dataset}}", str(sample))
+    got = server.call("run_code", code=code, stack="uproot_opendata", question="adl-1")
+    assert not got.is_error, _text(got)
+    info = got.structured_content
+    assert info["ok"] and info["status"] == "ok" and info["returncode"] == 0, info
+    assert info["plots"] == ["met.png"] and info["verdict"]["status"] == "correct", info
+    images = [c for c in got.content if c.type == "image"]
+    assert len(images) == 1 and images[0].mime_type == "image/png"
+    run_dir = Path(info["run_dir"])
+    assert base64.b64decode(images[0].data) == (run_dir / "met.png").read_bytes()
+    assert base64.b64decode(images[0].data).startswith(PNG_MAGIC)
+    drawn = info["histograms"][0]["axes"][0]["histograms"][0]
+    assert len(drawn["edges"]) == 51 and sum(drawn["values"]) > 0
+    assert "entries:" in info["stdout_tail"]
+    assert run_dir.parent == server.out and (run_dir / "attempt-1" / "script.py").read_text() == code
+    manifest = read_manifest(run_dir)
+    assert manifest["outcome"] == "plot" and manifest["isolation"] == info["isolation"]
+    server.errlog.seek(0)
+    assert "vibeplot mcp: running a script" in server.errlog.read()  # progress on stderr, never stdout
+
+    # validate the run by its directory, and its histograms alone
+    checked = server.call("validate", run=info["run_dir"])
+    assert not checked.is_error, _text(checked)
+    assert checked.structured_content["status"] == "correct"
+    assert read_manifest(run_dir)["verdict"]["status"] == "correct"
+    by_values = server.call("validate", question="adl-1", histograms=info["histograms"])
+    assert by_values.structured_content["status"] == "correct", by_values.structured_content
+    # the same histograms with every bin doubled: wrong, with a diagnosis
+    doubled = json.loads(json.dumps(info["histograms"]))
+    drawn = doubled[0]["axes"][0]["histograms"][0]
+    drawn["values"] = [2 * v for v in drawn["values"]]
+    other = server.call("validate", question="adl-1", histograms=doubled).structured_content
+    assert other["status"] == "wrong" and other["diagnosis"], other
+
+
+@pytest.mark.slow
+def test_failing_script_returns_tails_and_advice(server, sample):
+    code = ("import uproot\nimport matplotlib.pyplot as plt\n"
+            f"events = uproot.open({str(sample)!r})['Events'].arrays(['MET_ptx'])\n"
+            "plt.hist(events.MET_ptx)\nplt.savefig('met.png')\n")
+    got = server.call("run_code", code=code)
+    assert not got.is_error, _text(got)
+    info = got.structured_content
+    assert not info["ok"] and info["returncode"] == 1 and info["status"] == "exit code 1"
+    assert "KeyInFileError" in info["stderr_tail"] and "MET_ptx" in info["stderr_tail"]
+    assert any("MET_ptx" in line for line in info["advice"]), info["advice"]
+    assert info["plots"] == [] and not [c for c in got.content if c.type == "image"]
+    assert read_manifest(Path(info["run_dir"]))["attempts"][0]["status"] == "failed"
+    # a script the static checks refuse is not run
+    refused = server.call("run_code", code="import matplotlib.pyplot as plt\nplt.plot([1])\nplt.show()\n")
+    assert refused.structured_content["policy_problems"] and refused.structured_content["returncode"] is None
+
+
+@pytest.mark.slow
+def test_ask_with_the_reference_model(server):
+    got = server.call("ask", question="Plot the missing ET of all events", model="reference")
+    assert not got.is_error, _text(got)
+    info = got.structured_content
+    assert info["outcome"] == "plot" and info["question_id"] == "adl-1" and info["verdict"]["status"] == "correct"
+    assert info["attempts"] == [{"n": 1, "status": "plot", "detail": ""}] and "uproot.open" in info["script"]
+    assert [c.mime_type for c in got.content if c.type == "image"] == ["image/png"]
+
+
+def test_missing_extra_names_it(tmp_path):
+    """Without the SDK: one line naming the extra, exit code 2 (the mcp module hidden from the child)."""
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text(
+        "import sys\nclass _Hide:\n    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'mcp' or name.startswith('mcp.'):\n            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, _Hide())\n")
+    done = run_cli("mcp", cwd=tmp_path, env={"PYTHONPATH": str(hide)})
+    assert done.returncode == 2, done.stderr
+    assert "needs the 'mcp' extra" in done.stderr and "pip install 'vibeplot[mcp]'" in done.stderr
+    assert "Traceback" not in done.stderr
