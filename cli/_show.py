@@ -70,6 +70,8 @@ def summary_record(result) -> dict:
         "cost_usd": totals.get("cost_usd"),
         "llm_seconds": totals.get("llm_seconds"),
         "script_seconds": totals.get("script_seconds"),
+        "parent_run": m.get("parent_run"),  # ask --continue
+        "rerun_of": m.get("rerun_of"),  # vibeplot rerun
     }
 
 

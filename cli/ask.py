@@ -52,8 +52,12 @@ def _interactive_chooser():
                    "it goes into the prompt's dataset section. Default: $VIBEPLOT_LUMI, the config file, or none.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the run's summary as one JSON object on stdout (progress and the table go to stderr).")
+@click.option("--continue", "-c", "continue_", is_flag=True,
+              help="Follow up a run: `ask --continue [RUN_DIR] QUESTION` (without RUN_DIR the latest run under "
+                   "--out). The prompt carries that run's question, final script and results; its stack, model "
+                   "and dataset are the defaults.")
 def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_iterations, out, no_cache, timeout,
-        memory_mb, isolation, strict, lumi, as_json):
+        memory_mb, isolation, strict, lumi, as_json, continue_):
     """Turn QUESTION into a plot: ask the model for code, run it, fix it until it works.
 
     \b
@@ -69,6 +73,17 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
 
     from ._show import console, run_with_status, summary
 
+    parent = None
+    if continue_:
+        from vibeplot.core.ask import followup
+        from vibeplot.core.ask.history import read_run
+        from vibeplot.core.resolver import find_phrase
+
+        question, parent = followup.split_parent(question, out or Path(config.setting("out", None, config.DEFAULT_OUT)))
+        before = read_run(parent)
+        stack, model = stack or before.get("stack"), model or before.get("model")
+        if dataset is None and find_phrase(" ".join(question)) is None:  # the parent's dataset
+            dataset = followup.parent_dataset(before)
     if not " ".join(question).strip():
         raise ConfigError("the question is empty: say what to plot, e.g. vibeplot ask \"Plot the MET\"")
     model = config.setting("model", model)
@@ -93,6 +108,7 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
         # an ambiguous dataset phrase: ask on a terminal, else take the best match and warn
         choose=_interactive_chooser(),
         lumi=config.lumi_setting(lumi),  # a bad value: exit 2 before any work
+        parent=parent,
     )
     from vibeplot.core.files import check_writable_dir
 

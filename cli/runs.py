@@ -29,14 +29,15 @@ def _cost(cost) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of runs.")
 @click.pass_context
 def runs(ctx, out, stack, verdict, since, as_json):
-    """List past runs, newest first: time, question, stack, model, outcome, verdict, cost, path."""
+    """List past runs, newest first: time, question, stack, model, outcome, verdict, cost, the run a
+    follow-up or re-run came from, path."""
     if ctx.invoked_subcommand is not None:
         return
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    from vibeplot.core.ask.history import find_runs, parse_since
+    from vibeplot.core.ask.history import find_runs, follows, parse_since
 
     found = find_runs(_out(out), stack=stack, verdict=verdict, since=parse_since(since) if since else None)
     if as_json:
@@ -46,10 +47,14 @@ def runs(ctx, out, stack, verdict, since, as_json):
     table = Table()
     for title in ("started", "question", "stack", "model", "outcome", "verdict", "cost"):
         table.add_column(title, max_width=40 if title == "question" else None, overflow="ellipsis", no_wrap=True)
+    chained = any(follows(r) for r in found)
+    if chained:  # follow-ups and re-runs name the run they came from
+        table.add_column("follows", max_width=40, overflow="ellipsis", no_wrap=True)
     table.add_column("path", overflow="fold")  # never cut
     for r in found:
         table.add_row(*(escape(str(v)) for v in (r["started"], r["question"], r["stack"], r["model"], r["outcome"],
-                                                  r["verdict"], _cost(r["cost_usd"]), r["path"])))
+                                                  r["verdict"], _cost(r["cost_usd"]),
+                                                  *([follows(r)] if chained else []), r["path"])))
     console.print(table)
     click.echo(f"{len(found)} run(s); `vibeplot runs show RUN` for one.")
 
@@ -75,6 +80,9 @@ def show(ctx, run, out, as_json):
     for key in ("path", "question", "started", "finished", "stack", "model", "dataset", "outcome", "message",
                 "verdict", "attempts"):
         click.echo(f"{key:10} {info[key]}")
+    for key in ("parent_run", "rerun_of"):
+        if info[key]:
+            click.echo(f"{key:10} {info[key]}")
     for line in info["diagnosis"]:
         click.echo(f"{'':10} {line}")
     for plot in info["plots"]:

@@ -27,7 +27,8 @@ from pathlib import Path
 from vibeplot.core.errors import ConfigError
 
 #: the keys of one run's summary (``vibeplot runs --json`` prints a list of these)
-FIELDS = ("started", "question", "stack", "model", "dataset", "outcome", "verdict", "attempts", "cost_usd", "path")
+FIELDS = ("started", "question", "stack", "model", "dataset", "outcome", "verdict", "attempts", "cost_usd", "path",
+          "parent_run", "rerun_of")
 #: a run with no verdict (the question is no benchmark question, or no plot was made)
 NO_VERDICT = "none"
 
@@ -62,7 +63,23 @@ def summarise(manifest: dict, path) -> dict:
         "attempts": len(manifest.get("attempts") or []),
         "cost_usd": (manifest.get("totals") or {}).get("cost_usd"),
         "path": str(path),
+        # the run this one follows up (`ask --continue`) or runs again (`vibeplot rerun`), else None
+        "parent_run": manifest.get("parent_run"),
+        "rerun_of": manifest.get("rerun_of"),
     }
+
+
+def follows(summary: dict) -> str:
+    """How a run follows another, for the listing: ``after NAME`` (a follow-up), ``rerun of NAME``, or "".
+
+    >>> follows({"parent_run": "/w/runs/20261204-101500-plot-met", "rerun_of": None})
+    'after 20261204-101500-plot-met'
+    """
+    if summary.get("rerun_of"):
+        return f"rerun of {Path(summary['rerun_of']).name}"
+    if summary.get("parent_run"):
+        return f"after {Path(summary['parent_run']).name}"
+    return ""
 
 
 def read_run(path) -> dict:

@@ -52,6 +52,9 @@ class AskOptions:
     run_slot: object | None = None
     #: integrated luminosity (fb^-1) to normalise simulation to when the question states none (--lumi)
     lumi: float | None = None
+    #: the run this one follows up (``ask --continue``): its question, final script and results go
+    #: into the prompt (:func:`vibeplot.core.ask.followup.with_parent`), run.json records ``parent_run``
+    parent: Path | None = None
 
 
 @dataclass
@@ -203,6 +206,10 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
         status(f"preparing dataset {ds.name}")
         ds.prepare()
     asked = prompt_question(opts.question, reading)
+    if opts.parent is not None:
+        from vibeplot.core.ask import followup
+
+        asked = followup.with_parent(asked, opts.parent)
     first = prompt.first_prompt(stack, ds, asked)
     record = RunRecord(opts.out, opts.question, {
         "vibeplot_version": __version__,
@@ -221,6 +228,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
         "max_iterations": opts.max_iterations,
         "limits": vars(opts.limits),
         "isolation": None,  # "bubblewrap" or "none", set when a script runs
+        **({"parent_run": str(Path(opts.parent).resolve())} if opts.parent is not None else {}),
     })
     run = stack.runner or _default_runner
     current = first
