@@ -1,6 +1,6 @@
 """`vibeplot compare` concurrency: wall time with --jobs 8 against --jobs 1, measured in one run.
 
-    uv run python benchmarks/bench_compare.py [--latency 2.0] [--trials 3]
+    uv run python benchmarks/bench_compare.py [--latency 2.0] [--trials 3] [--only jobs|servicex]
 
 A scripted OpenAI-compatible server on 127.0.0.1 answers every call after ``--latency`` seconds
 (2 s, a typical hosted-model reply) with the uproot_opendata reference solution of the question
@@ -10,6 +10,12 @@ asked.  The compare is 8 questions (ADL 1-8) × 2 models (openai/gpt-4o-mini, op
 (target >= 5), the mean script time per cell, and the speed-up bound of this machine: model
 calls overlap freely, but scripts share the cores (``RUN_SLOTS``), so with S seconds of script
 per cell and C cores no schedule beats (serial seconds per cell) / max(that / 8, S / C).
+
+ServiceX section (``--only servicex`` runs it alone): ``vibeplot ask -m reference`` on ``--question``
+(default adl-1), on servicex_awkward with one local ServiceX backend shared by every run as a compare
+shares it (up before timing, ``$VIBEPLOT_LOCAL_SERVICEX``), and on uproot_opendata; ``--repeat``
+times each, alternating.  Prints both wall times (median), the ratio (target <= 1.5) and, from the
+backend's log, how long each deliver waited between submitting and fetching its results.
 """
 
 from __future__ import annotations
@@ -44,11 +50,76 @@ def reply_with_reference(sample: Path):
     return reply
 
 
+def reference_ask(stack: str, qid: str, out: Path, env: dict) -> float:
+    """Wall seconds of ``vibeplot ask -m reference`` as a user runs it; fails unless the plot is correct."""
+    import json
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("vibeplot")
+    start = time.perf_counter()
+    proc = subprocess.run([str(exe), "ask", "-m", "reference", "-s", stack, "--out", str(out), "--no-cache",
+                           registry()[qid].text], capture_output=True, text=True, env={**os.environ, **env})
+    seconds = time.perf_counter() - start
+    runs = sorted(out.glob("*/run.json"))
+    manifest = json.loads(runs[-1].read_text()) if runs else {}
+    verdict = (manifest.get("verdict") or {}).get("status", "no verdict")
+    if proc.returncode != 0 or verdict != "correct":
+        raise SystemExit(f"{stack} {qid}: exit {proc.returncode}, {verdict}: {proc.stderr[-2000:]}")
+    script = manifest.get("totals", {}).get("script_seconds", 0.0)
+    print(f"  {stack:17s} {seconds:6.1f} s  (script {script:.1f} s; {runs[-1].parent})")
+    return seconds
+
+
+def servicex_section(qid: str, repeat: int) -> None:
+    """servicex_awkward against uproot_opendata: ``ask -m reference``, one local backend shared by every run."""
+    import re
+    import statistics
+    from datetime import datetime
+
+    from vibeplot.core.servicex.local.launcher import SHARED_ENV, LocalServiceX
+
+    base = Path(tempfile.mkdtemp(prefix="vibeplot-bench-servicex-"))
+    log = base / "servicex-backend.log"
+    prepare_truth(CompareOptions(questions=[qid], stacks=["uproot_opendata", "servicex_awkward"], models=[],
+                                 out=base / "truth"))  # truth values cached before timing
+    times: dict[str, list[float]] = {"uproot_opendata": [], "servicex_awkward": []}
+    with LocalServiceX(log_path=log) as backend:  # as a compare shares it: up before the runs
+        env = {SHARED_ENV: backend.url}
+        print(f"ServiceX vs uproot: vibeplot ask -m reference, {qid}, {repeat} run(s) each:")
+        for i in range(repeat):
+            for stack in times:
+                times[stack].append(reference_ask(stack, qid, base / f"{stack}-{i}", env))
+    sx, up = statistics.median(times["servicex_awkward"]), statistics.median(times["uproot_opendata"])
+    print(f"servicex_awkward ask {sx:.1f} s, uproot_opendata ask {up:.1f} s (medians): "
+          f"ratio {sx / up:.2f}   (target <= 1.5)")
+    text, stamp = log.read_text(), r"^(\S+ \S+) INFO "
+    posts = re.findall(stamp + r"POST /servicex/transformation -> 200 request_id=(\S+)", text, re.M)
+    fetched = {rid: at for at, rid in reversed(re.findall(stamp + r"GET /servicex/transformation/([^/ ]+)/results",
+                                                            text, re.M))}
+    done = {rid: at for at, rid in re.findall(stamp + r"request (\S+) \(.*\) Complete", text, re.M)}
+
+    def seconds(a: str, b: str) -> float:
+        return (datetime.strptime(b, "%Y-%m-%d %H:%M:%S,%f") - datetime.strptime(a, "%Y-%m-%d %H:%M:%S,%f")).total_seconds()
+
+    for at, rid in posts:
+        if rid in fetched and rid in done:
+            print(f"  request {rid[:8]}: transform done {seconds(at, done[rid]):.2f} s after submit, results "
+                  f"fetched after {seconds(at, fetched[rid]):.2f} s (the client sleeps 5 s before its first look)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--only", choices=["jobs", "servicex"], default=None, help="run one section")
+    parser.add_argument("--question", default="adl-1", help="the ServiceX section's question")
+    parser.add_argument("--repeat", type=int, default=2, help="the ServiceX section's runs per stack")
     args = parser.parse_args()
+    if args.only != "jobs":
+        servicex_section(args.question, args.repeat)
+    if args.only == "servicex":
+        return
 
     sample = embedded.ensure_sample()
     questions = [q.id for q in select("adl")]
