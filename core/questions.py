@@ -149,6 +149,42 @@ def _units(m: re.Match) -> str:
     return f" {_num(float(m.group(1)) * scale)} gev "
 
 
+#: an integrated luminosity: "10 fb^-1", "10 fb-1", "10 fb^{-1}", "10 fb⁻¹", "10/fb", "10 ifb",
+#: "10 inverse femtobarns", "10 inverse fb"; ab, pb and nb too (after the dashes are ASCII)
+_INV_BARN = re.compile(
+    rf"(?P<value>{_N})\s*(?:"
+    r"(?P<u1>[afpn])b\s*(?:\$?\^\s*\{?\s*-\s*1\s*\}?\$?|⁻¹|-1)(?!\d|\.\d)"
+    r"|/\s*(?P<u2>[afpn])b\b|i(?P<u3>[afpn])b\b"
+    r"|inverse\s+(?:(?P<u4>atto|femto|pico|nano)\s*-?\s*barns?|(?P<u5>[afpn])b)\b)",
+    re.I,
+)
+#: fb per unit: multiply (ab) or divide (pb, nb), so that 300 pb^-1 is 0.3 fb^-1 exactly as written
+_BARN_SCALE = {"a": (1e3, 1), "atto": (1e3, 1), "f": (1, 1), "femto": (1, 1), "p": (1, 1e3), "pico": (1, 1e3),
+               "n": (1, 1e6), "nano": (1, 1e6)}
+
+
+def _inverse_barns(m: re.Match) -> float:
+    """The luminosity ``m`` (of :data:`_INV_BARN`) says, in fb^-1."""
+    unit = next(u for u in (m.group(f"u{i}") for i in range(1, 6)) if u).lower()
+    mul, div = _BARN_SCALE[unit]
+    return float(m.group("value")) * mul / div
+
+
+def luminosity_fb(text: str) -> float | None:
+    """The integrated luminosity a question states, in fb^-1 (the first one), or None.
+
+    >>> [luminosity_fb(t) for t in ("normalised to 10 fb^-1", "to 300 pb^-1", "1 ab^-1", "10/fb",
+    ...                             "10 inverse femtobarns", "10 fb⁻¹", "10 fb−1", "MET above 10 GeV")]
+    [10.0, 0.3, 1000.0, 10.0, 10.0, 10.0, 10.0, None]
+    """
+    m = _INV_BARN.search(re.sub(r"[−–—]", "-", text))
+    return _inverse_barns(m) if m else None
+
+
+def _lumi(m: re.Match) -> str:  # every way of writing a luminosity: its value in fb^-1 and the word ifb
+    return f" {_num(_inverse_barns(m))} ifb "
+
+
 def _more_than(m: re.Match) -> str:  # "more than two jets" is "at least 3 jets"
     n = int(m.group(2))
     return f" gt {n + 1} " if m.group(1) in ("more than", ">", "over") else f" lt {max(n - 1, 0)} "
@@ -167,6 +203,7 @@ _STEPS: list[tuple[str, object]] = [
     (r"\b(?:four|4)[- ]?(?:momentum|momenta|vectors?)\b", " "),
     (r"\bat\s+least\s+(?:one|1)\b|\b(?:one|1)\s+or\s+more\b", " a "),  # existence, as "a"/"an" says
     (r"(\d),(\d{3})\b", r"\1\2"),
+    (_INV_BARN, _lumi),
     (rf"\b({_N})\s*k\b", lambda m: f" {_num(float(m.group(1)) * 1000)} "),
     (rf"({_N})\s*(gev|mev|tev)\b", _units),
     # masses people name instead of the number

@@ -11,7 +11,7 @@ import pytest
 from conftest import only_run_dir, read_manifest, run_cli
 from vibeplot.core import questions
 from vibeplot.core.errors import EXIT_USAGE
-from vibeplot.core.questions import explain, registry, signature
+from vibeplot.core.questions import _numbers_text, explain, registry, signature
 from vibeplot.core.resolver import AmbiguousDataset
 
 DATA = Path(__file__).parent / "data"
@@ -181,3 +181,38 @@ def test_issue_wordings_run_on_the_default_sample_and_get_a_verdict(tmp_path, qi
     assert manifest["question_match"]["reasons"][0].startswith("same objects")
     assert manifest["dataset"]["name"] == "adl-sample"
     assert manifest["verdict"]["status"] == "correct"
+
+
+# --- luminosities ------------------------------------------------------------------------------------
+
+LUMI_SPELLINGS = ["10 fb^-1", "10 fb-1", "10 fb^{-1}", "10/fb", "10 fb⁻¹", "10 fb−1", "10 ifb", "10 inverse femtobarns",
+                  "10 inverse fb", "0.01 ab^-1", "10000 pb^-1", "10000 inverse picobarns"]
+
+
+@pytest.mark.parametrize("spelling", LUMI_SPELLINGS)
+def test_a_luminosity_is_read_in_fb_whatever_the_spelling(spelling):
+    """"fb^-1" is a unit, not the number -1: every spelling gives 10 fb^-1, and met-lumi is matched."""
+    assert questions.luminosity_fb(f"normalised to {spelling}") == 10.0
+    text = f"Plot the weighted MET of all events, normalised to {spelling}."
+    assert _numbers_text(signature(text).numbers) == "[10]", signature(text).describe()
+    assert getattr(questions.match(text), "id", None) == "met-lumi", explain(text).reasons
+
+
+def test_other_luminosities_are_other_numbers():
+    assert [questions.luminosity_fb(t) for t in ("1 ab^-1", "300 pb^-1", "3 fb^-1", "MET > 10 GeV", "10 fb")] == \
+        [1000.0, 0.3, 3.0, None, None]
+    assert questions.match("Plot the weighted MET of all events, normalised to 300 pb^-1.") is None
+    found = explain("Plot the weighted MET of all events, normalised to 20 fb^-1.")
+    assert found.question is None and "closest: met-lumi: numbers differ: asked [20], registered [10]" in found.reasons
+
+
+def test_the_question_luminosity_goes_into_the_dataset_section():
+    """ask tells the model the luminosity the question states in both units, instead of --lumi's."""
+    from vibeplot.core import plugins
+    from vibeplot.core.ask.loop import AskOptions, choose_dataset
+
+    stack = plugins.stacks()["uproot_opendata"]
+    ds, _ = choose_dataset(AskOptions(question="Plot the weighted MET of all events in the weighted sample, "
+                                               "normalised to 300 pb^-1", lumi=5.0), stack, check=False)
+    block = ds.prompt_block()
+    assert "Luminosity the question asks for: L = 0.3 fb^-1 = 300 pb^-1" in block and "--lumi" not in block

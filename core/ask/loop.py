@@ -113,8 +113,10 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
     context = ResolveContext(stack=stack.name, formats=tuple(stack.formats or ()))
     found = pick(opts.dataset, reading.phrase, reading.known, context, choose or opts.choose, warn)
     ds = found.dataset
-    if opts.lumi is not None and ds.metadata.get("kind") != "data":
-        ds.prompt_notes = ds.prompt_notes.rstrip("\n") + "\n" + lumi_note(opts.lumi)
+    stated = questions.luminosity_fb(opts.question)  # "10 fb^-1", "10/fb", "10 inverse femtobarns", ...
+    if ds.metadata.get("kind") != "data" and (stated is not None or opts.lumi is not None):
+        note = question_lumi_note(stated) if stated is not None else lumi_note(opts.lumi)
+        ds.prompt_notes = ds.prompt_notes.rstrip("\n") + "\n" + note
     if stack.formats and ds.format not in stack.formats:
         raise DatasetError(
             f"the {stack.name} stack cannot read {ds.name} (format {ds.format})",
@@ -125,6 +127,16 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
     if check and stack.check_dataset is not None:
         stack.check_dataset(ds)
     return ds, found.as_dict()
+
+
+def question_lumi_note(lumi_fb: float) -> str:
+    """The dataset-block line for a luminosity the question states (:func:`~vibeplot.core.questions.luminosity_fb`),
+    in both units, so that the model need not convert it; it replaces ``--lumi``'s line.
+
+    >>> question_lumi_note(0.3)
+    '- Luminosity the question asks for: L = 0.3 fb^-1 = 300 pb^-1; state it in the y-axis label.\\n'
+    """
+    return f"- Luminosity the question asks for: L = {lumi_fb:g} fb^-1 = {lumi_fb * 1000:g} pb^-1; state it in the y-axis label.\n"
 
 
 def lumi_note(lumi_fb: float) -> str:
