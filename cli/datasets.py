@@ -16,20 +16,33 @@ def datasets():
 
 
 @datasets.command()
-@click.option("--events", "-n", type=click.IntRange(1), default=config.SAMPLE_EVENTS, show_default=True)
+@click.option("--events", "-n", type=click.IntRange(1), default=None,
+              help=f"Events to write [default: {config.SAMPLE_EVENTS}; with --weighted, the weighted sample's 20000].")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--seed", type=int, default=config.SAMPLE_SEED, show_default=True,
-              help="Random seed (the default is the embedded sample's).")
-def generate(events, out, seed):
+@click.option("--seed", type=int, default=None,
+              help="Random seed (the default is the embedded sample's, or the weighted sample's with --weighted).")
+@click.option("--weighted", is_flag=True,
+              help="Write the weighted sample instead: Z->ll events with a per-event genWeight (about 15% negative); "
+                   "prints the sum of genWeight.")
+def generate(events, out, seed, weighted):
     """Write a sample in the ADL benchmark schema (tree Events, GeV) to OUT."""
     import time
 
-    from vibeplot.datasets.sample import generate_sample
+    from vibeplot.datasets import embedded
+    from vibeplot.datasets.sample import generate_sample, generate_weighted_sample, sum_of_weights
 
     start = time.perf_counter()
-    generate_sample(out, n_events=events, seed=seed)
+    if weighted:
+        events = events or embedded.WEIGHTED_EVENTS
+        generate_weighted_sample(out, n_events=events, seed=embedded.WEIGHTED_SEED if seed is None else seed)
+    else:
+        events = events or config.SAMPLE_EVENTS
+        generate_sample(out, n_events=events, seed=config.SAMPLE_SEED if seed is None else seed)
     took = time.perf_counter() - start
-    click.echo(f"wrote {events} events to {out} in {took:.1f} s ({events / took:,.0f} events/s)")
+    kind = "weighted events" if weighted else "events"
+    click.echo(f"wrote {events} {kind} to {out} in {took:.1f} s ({events / took:,.0f} events/s)")
+    if weighted:
+        click.echo(f"sum of genWeight: {sum_of_weights(out)!r}")
 
 
 def _context(stack: str | None):

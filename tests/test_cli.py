@@ -136,6 +136,25 @@ def test_datasets_generate(tmp_path):
     assert (tmp_path / "s.root").is_file() and "events/s" in proc.stdout
 
 
+def test_datasets_generate_weighted(tmp_path):
+    """--weighted writes the weighted sample (by default the embedded one's events, in one file: its Σw)."""
+    import uproot
+
+    from vibeplot.datasets import catalog, embedded
+
+    proc = run_cli("datasets", "generate", "--weighted", "--out", "w.root", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    total = catalog.entry(embedded.WEIGHTED_NAME)["sum_of_weights"]
+    assert f"wrote {embedded.WEIGHTED_EVENTS} weighted events" in proc.stdout
+    assert f"sum of genWeight: {total!r}" in proc.stdout
+    assert uproot.open(tmp_path / "w.root")["Events"]["genWeight"].typename == "float"
+    proc = run_cli("datasets", "generate", "--weighted", "-n", "500", "--seed", "3", "--out", "w3.root", cwd=tmp_path)
+    assert proc.returncode == 0 and uproot.open(tmp_path / "w3.root")["Events"].num_entries == 500
+    assert f"{total!r}" not in proc.stdout
+    help_text = run_cli("datasets", "generate", "--help", cwd=tmp_path).stdout
+    assert f"the weighted sample's {embedded.WEIGHTED_EVENTS}" in " ".join(help_text.split())
+
+
 def test_local_file_dataset_reaches_prompt(tmp_path, sample):
     proc = run_cli("hints", "show", "--dataset", str(sample), Q1, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
