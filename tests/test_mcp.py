@@ -61,6 +61,8 @@ class Client:
     def close(self):
         self.loop.call_soon_threadsafe(self.stop.set)
         self.thread.join(30)
+        if not self.thread.is_alive():
+            self.loop.close()
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +214,8 @@ def test_missing_extra_names_it(tmp_path):
         "import sys\nclass _Hide:\n    def find_spec(self, name, path=None, target=None):\n"
         "        if name == 'mcp' or name.startswith('mcp.'):\n            raise ModuleNotFoundError(name)\n"
         "sys.meta_path.insert(0, _Hide())\n")
-    done = run_cli("mcp", cwd=tmp_path, env={"PYTHONPATH": str(hide)})
+    path = os.pathsep.join(p for p in (str(hide), os.environ.get("PYTHONPATH", "")) if p)
+    done = run_cli("mcp", cwd=tmp_path, env={"PYTHONPATH": path})
     assert done.returncode == 2, done.stderr
     assert "needs the 'mcp' extra" in done.stderr and "pip install 'vibeplot[mcp]'" in done.stderr
     assert "Traceback" not in done.stderr
