@@ -10,6 +10,8 @@ from vibeplot.core import plugins
 from vibeplot.core.ask.loop import AskOptions, ask
 from vibeplot.testing.scripted_server import ScriptedServer, count_words
 
+from conftest import LogSlice
+
 QUESTION = "Plot the missing transverse energy of all events"
 
 BROKEN = """- Reads MET and plots it.
@@ -139,12 +141,15 @@ def sx_fixed_reply(sample) -> str:
 
 @pytest.mark.parametrize("branch, files, message", [
     pytest.param("MET_ptt", "{sample!r}", "MET_ptt not in fields", id="missing-branch"),
-    # slow: a second backend started for its attempts (the per-attempt path stays in the fast tier above)
+    # slow: two more ServiceX runs, on the session's backend (missing-branch keeps one backend per attempt)
     pytest.param("MET_pt", "{sample!r}.replace('.root', '-missing.root')", "No such file or directory",
                  id="missing-file", marks=pytest.mark.slow),
 ])
-def test_servicex_failures_reach_the_fix_prompt(sample, tmp_path, branch, files, message):
+def test_servicex_failures_reach_the_fix_prompt(sample, tmp_path, branch, files, message, request):
     broken = SX_BROKEN.format(branch=branch, files=files.format(sample=str(sample)))
+    per_attempt = branch == "MET_ptt"  # one case keeps the backend started for each attempt
+    shared = None if per_attempt else request.getfixturevalue("servicex_env")
+    shared_log = None if per_attempt else LogSlice(shared.log_path)
     with ScriptedServer([broken, sx_fixed_reply(sample)]) as server:
         result = ask(AskOptions(question=QUESTION, stack="servicex_awkward", model="openai/gpt-4o-mini",
                                 api_base=server.url, out=tmp_path, use_cache=False))
@@ -153,7 +158,9 @@ def test_servicex_failures_reach_the_fix_prompt(sample, tmp_path, branch, files,
     fix = server.requests[1]["messages"][-1]["content"]
     assert message in fix
     assert "Advice:" in fix and "The ServiceX transform failed:" in fix
-    log = (result.run_dir / "attempt-1" / "servicex-backend.log").read_text()
+    own_log = result.run_dir / "attempt-1" / "servicex-backend.log"
+    assert own_log.is_file() == per_attempt
+    log = own_log.read_text() if per_attempt else shared_log.read()
     assert "transform FAILED" in log and message in log
 
 
