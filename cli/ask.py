@@ -31,8 +31,10 @@ def _interactive_chooser():
                    "Default: $VIBEPLOT_API_KEY or api_key in the config file.")
 @click.option("--llm-timeout", type=click.FloatRange(0, min_open=True), default=None,
               help="Seconds one model call may take; all retries of a call end within about 4 times that. [default: 120]")
-@click.option("--dataset", "-d", default=None, help="A local ROOT file, a file URL (root://, https://), or a dataset phrase. "
-              "Default: the embedded ADL sample.")
+@click.option("--dataset", "-d", multiple=True,
+              help="A local ROOT file, a file URL (root://, https://), or a dataset phrase; repeat it for a question "
+                   "about several samples (data and simulation, a stack). Default: the datasets the question names, "
+                   "else the embedded ADL sample.")
 @click.option("--max-iterations", "-n", type=click.IntRange(1, 20), default=None, help=f"Attempts before giving up. [default: {config.DEFAULT_MAX_ITERATIONS}]")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"Where run directories go. [default: ./{config.DEFAULT_OUT}]")
@@ -52,18 +54,22 @@ def _interactive_chooser():
                    "it goes into the prompt's dataset section. Default: $VIBEPLOT_LUMI, the config file, or none.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the run's summary as one JSON object on stdout (progress and the table go to stderr).")
+@click.option("--warm/--no-warm", default=None,
+              help="Run scripts in a warm worker (the scientific stack imported once; same sandbox and limits). "
+                   "Setting: warm_workers. [default: no]")
 @click.option("--continue", "-c", "continue_", is_flag=True,
               help="Follow up a run: `ask --continue [RUN_DIR] QUESTION` (without RUN_DIR the latest run under "
                    "--out). The prompt carries that run's question, final script and results; its stack, model "
                    "and dataset are the defaults.")
 def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_iterations, out, no_cache, timeout,
-        memory_mb, isolation, strict, lumi, as_json, continue_):
+        memory_mb, isolation, strict, lumi, as_json, continue_, warm):
     """Turn QUESTION into a plot: ask the model for code, run it, fix it until it works.
 
     \b
     Example:
       vibeplot ask --model reference "Plot the missing transverse energy of all events"
     """
+    dataset = (dataset[0] if len(dataset) == 1 else list(dataset)) if dataset else None  # --dataset repeated: several
     from vibeplot.core import plugins
     from vibeplot.core.ask import llm
     from vibeplot.core.errors import ConfigError, EXIT_NO_PLOT
@@ -114,7 +120,10 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
 
     check_writable_dir(opts.out)  # before any work: no half-made run
     strict = config.flag_setting("strict", strict)  # a bad value: exit 2 before any work
-    result = run_with_status(opts)
+    from vibeplot.core.sandbox import warm as warm_workers
+
+    with warm_workers.workers(config.flag_setting("warm_workers", warm, False)):
+        result = run_with_status(opts)
     summary(result, as_json=as_json)
     if result.outcome != "plot":
         raise SystemExit(EXIT_NO_PLOT)

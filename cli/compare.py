@@ -46,8 +46,11 @@ def _split(value: str) -> list[str]:
 @click.option("--no-baseline", is_flag=True, help="Do not add the reference baseline.")
 @click.option("--timeout", type=click.FloatRange(1), default=config.DEFAULT_SCRIPT_TIMEOUT, show_default=True,
               help="Seconds per script run.")
+@click.option("--warm/--no-warm", default=None,
+              help="Run scripts in warm workers (the scientific stack imported once per worker; same sandbox "
+                   "and limits). Setting: warm_workers. [default: yes]")
 def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_cost, prices, resume, api_base, api_key,
-            llm_timeout, executor, no_baseline, timeout):
+            llm_timeout, executor, no_baseline, timeout, warm):
     """Run questions × stacks × models × trials, validate every plot, write results and a report.
 
     \b
@@ -87,6 +90,7 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
         baseline=not no_baseline, timeout=timeout,
         api_key=llm.key_setting(api_key), llm_timeout=llm.timeout_setting(llm_timeout),
         prices=dict(llm.parse_price(p) for p in prices),
+        warm=config.flag_setting("warm_workers", warm, True),
     )
     from vibeplot.core.files import check_writable_dir
 

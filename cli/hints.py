@@ -15,7 +15,9 @@ def hints():
 @hints.command("show")
 @click.option("--stack", "-s", default=None,
               help=f"Analysis stack. Default: $VIBEPLOT_STACK, the config file, or the default stack (uproot_opendata).")
-@click.option("--dataset", "-d", default=None, help="A local ROOT file or dataset phrase (default: the embedded sample).")
+@click.option("--dataset", "-d", multiple=True,
+              help="A local ROOT file or dataset phrase, repeatable for several samples (default: the datasets the "
+                   "question names, else the embedded sample).")
 @click.argument("question", nargs=-1)
 def show(stack, dataset, question):
     """Print the exact first prompt that would be sent for QUESTION.
@@ -23,11 +25,13 @@ def show(stack, dataset, question):
     Needs nothing that running needs: a rucio dataset is shown without a servicex.yaml."""
     from vibeplot.core import plugins
     from vibeplot.core.ask import prompt
-    from vibeplot.core.ask.loop import AskOptions, choose_dataset, prompt_question, read_question
+    from vibeplot.core.ask.loop import AskOptions, choose_datasets, prompt_question, read_question
 
     text = " ".join(question) or "Plot the missing transverse energy of all events."
     stack = plugins.stack_setting(stack)
     st = plugins.get_stack(stack)
     reading = read_question(text)
-    ds, _ = choose_dataset(AskOptions(question=text, stack=stack, dataset=dataset), st, reading=reading, check=False)
-    click.echo(prompt.first_prompt(st, ds, prompt_question(text, reading)).text, nl=False)
+    given = (dataset[0] if len(dataset) == 1 else list(dataset)) if dataset else None
+    found, _ = choose_datasets(AskOptions(question=text, stack=stack, dataset=given), st, reading=reading, check=False)
+    shown = found if len(found) > 1 else found[0]  # several: one dataset section each
+    click.echo(prompt.first_prompt(st, shown, prompt_question(text, reading)).text, nl=False)

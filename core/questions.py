@@ -38,6 +38,9 @@ class Question:
     #: registry's top-level ``truth`` unless the question names its own); any other installed
     #: stack with truth references comes after them (see :func:`vibeplot.core.ask.validate.truth_scripts`)
     truth: tuple[str, ...] = ()
+    #: a question about several samples (a data/MC overlay, a stacked plot): their dataset phrases, in
+    #: the order its reference solutions read them (``{{dataset1}}``, ``{{dataset2}}``, ...); ``dataset`` is the first
+    datasets: tuple[str, ...] = ()
 
     @property
     def reference_name(self) -> str:
@@ -62,7 +65,8 @@ def registry() -> dict[str, Question]:
     for q in data["question"]:
         out[q["id"]] = Question(
             id=q["id"], text=q["text"], aliases=tuple(q.get("aliases", ())),
-            dataset=q.get("dataset", ""), meaning=q.get("meaning", ""), tags=tuple(q.get("tags", ())),
+            dataset=q.get("dataset", "") or (q.get("datasets") or [""])[0], datasets=tuple(q.get("datasets", ())),
+            meaning=q.get("meaning", ""), tags=tuple(q.get("tags", ())),
             differences=dict(q.get("differences", {})),
             mistakes=tuple((m["script"], m["description"]) for m in q.get("mistakes", ())),
             truth=tuple(q.get("truth", truth)),

@@ -45,9 +45,9 @@ class Dataset:
         data.pop("prepare")
         return data
 
-    def prompt_block(self) -> str:
-        """The dataset section of the prompt."""
-        lines = [f"## Dataset: {self.title}", f"- Location: `{self.location}`"]
+    def prompt_block(self, heading: str | None = None) -> str:
+        """The dataset section of the prompt (``heading``: its first line, for one of several datasets)."""
+        lines = [heading or f"## Dataset: {self.title}", f"- Location: `{self.location}`"]
         if self.tree:
             lines.append(f"- Tree: `{self.tree}`")
         lines.append(f"- Format: {self.format}" + (f" ({self.experiment})" if self.experiment else ""))
@@ -300,6 +300,30 @@ def pick(given: str | None, named: str | None, benchmark, context: ResolveContex
     return settle(config.DEFAULT_DATASET_PHRASE, context, "no dataset named: the default sample", choose, warn)
 
 
+def pick_all(given, named, benchmark, context: ResolveContext, choose: Chooser | None = None,
+             warn: Callable[[str], None] | None = None) -> list[Resolution]:
+    """The datasets of a question (several for a data/MC overlay or a stacked plot), each chosen as
+    :func:`pick` chooses one: every ``given`` (repeated ``--dataset``) > every ``named`` phrase found
+    in the question (:func:`find_phrases`) > the benchmark question's registered datasets > the embedded
+    sample.  Each phrase follows :func:`settle`'s rules (an ambiguous one: exit 2 listing the candidates).
+    A dataset chosen twice counts once."""
+    given = [g for g in ([given] if isinstance(given, str) else list(given or ())) if g]
+    named = [n for n in ([named] if isinstance(named, str) else list(named or ())) if n]
+    registered = list(getattr(benchmark, "datasets", ()) or ()) if benchmark is not None else []
+    if given:
+        found = [pick(g, None, None, context, choose, warn) for g in given]
+    elif named:
+        found = [pick(None, n, None, context, choose, warn) for n in named]
+    elif len(registered) > 1:
+        found = [settle(p, context, f"benchmark question {benchmark.id}'s dataset", choose, warn) for p in registered]
+    else:
+        found = [pick(None, None, benchmark, context, choose, warn)]
+    out: dict[str, Resolution] = {}
+    for r in found:
+        out.setdefault(r.dataset.location or r.dataset.name, r)
+    return list(out.values())
+
+
 def known_phrases() -> list[str]:
     """Phrases resolvers know (their optional ``phrases()`` attribute), normalised, longest first."""
     from vibeplot.core import plugins
@@ -370,6 +394,39 @@ def find_phrase(question: str) -> str | None:
             if _names_data(text, found.start(), found.end(), phrase):
                 return phrase
     return None
+
+
+def find_phrases(question: str) -> list[str]:
+    """Every dataset ``question`` names (:func:`find_phrase`'s rules), in the order written: a question
+    about several samples ("in the toy data and the toy Z->mumu MC") names each.  Longer phrases
+    win over the phrases inside them; the same phrase twice counts once.
+
+    >>> find_phrases("Plot the MET in the toy ttbar MC and the toy Z->mumu MC, stacked")
+    ['toy ttbar mc', 'toy zmumu mc']
+    """
+    did = find_did(question)
+    if did:
+        return [did]
+    text = normalise_phrase(question)
+    taken: list[tuple[int, int, str]] = []
+    for phrase in known_phrases():  # longest first
+        for found in re.finditer(rf"(?<![\w+']){re.escape(phrase)}(?![\w+'])", text):
+            start, end = found.span()
+            if any(start < e and s < end for s, e, _ in taken):
+                continue
+            if _names_data(text, start, end, phrase):
+                taken.append((start, end, phrase))
+    return list(dict.fromkeys(p for _, _, p in sorted(taken)))
+
+
+def strip_phrases(question: str, phrases) -> str:
+    """``question`` without each of ``phrases`` (:func:`strip_phrase` one after the other)."""
+    phrases = [p for p in phrases or () if p]
+    if len(phrases) <= 1:
+        return strip_phrase(question, phrases[0] if phrases else None)
+    for phrase in phrases:
+        question = strip_phrase(question, phrase)
+    return question
 
 
 def strip_phrase(question: str, phrase: str | None) -> str:

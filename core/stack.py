@@ -90,6 +90,9 @@ class Stack:
     format_bricks: dict[str, list[str]] = field(default_factory=dict)
     #: stack-specific lines for the dataset section (how this stack reaches the data)
     dataset_access: Callable[["Dataset"], str] | None = None
+    #: stack-specific lines after the dataset sections of a question about several datasets
+    #: (e.g. one ServiceX ``deliver`` call with one ``Sample`` per dataset)
+    samples_note: Callable[[list["Dataset"]], str] | None = None
     #: called before any LLM call; raises ConfigError when the stack cannot run on the dataset
     check_dataset: Callable[["Dataset"], None] | None = None
     #: hint bricks chosen from the dataset (overrides hint_bricks + format_bricks)

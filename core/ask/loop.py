@@ -16,7 +16,9 @@ from vibeplot.core import __version__, config, plugins, policies, questions
 
 from vibeplot.core.ask import extract, llm, oracle, prompt
 from vibeplot.core.sandbox import run as sandbox
-from vibeplot.core.resolver import Chooser, Dataset, ResolveContext, check_readable, find_phrase, pick, strip_phrase
+from vibeplot.core.resolver import (
+    Chooser, Dataset, ResolveContext, check_readable, find_phrase, find_phrases, pick_all, strip_phrase, strip_phrases,
+)
 from vibeplot.core.errors import BudgetExceeded, DatasetError, VibeplotError
 from vibeplot.core.ask.llm import DEFAULT_TIMEOUT
 from vibeplot.core.ask.rundir import RunRecord
@@ -37,7 +39,9 @@ class AskOptions:
     api_key: str | None = None
     #: seconds one try of a model call may take; all retries of a call end within 4 times that
     llm_timeout: float = DEFAULT_TIMEOUT
-    dataset: str | None = None
+    #: ``--dataset``: a local file, a file URL or a phrase; several (a list) for a question about
+    #: several samples (a data/MC overlay, a stacked plot)
+    dataset: str | list[str] | tuple[str, ...] | None = None
     max_iterations: int = config.DEFAULT_MAX_ITERATIONS
     out: Path = Path(config.DEFAULT_OUT)
     use_cache: bool = True
@@ -79,12 +83,16 @@ class Reading:
     known: questions.Question | None
     #: how the benchmark question was recognised, or why none was (``question_match`` in run.json)
     match: questions.Match | None = None
+    #: every dataset phrase the question names, in the order written (several for a data/MC overlay)
+    phrases: tuple[str, ...] = ()
 
 
 def read_question(question: str) -> Reading:
     phrase = find_phrase(question)
-    found = questions.explain(strip_phrase(question, phrase))
-    return Reading(phrase, found.question, found)
+    phrases = tuple(find_phrases(question)) if phrase else ()
+    stripped = strip_phrases(question, phrases) if len(phrases) > 1 else strip_phrase(question, phrase)
+    found = questions.explain(stripped)
+    return Reading(phrase, found.question, found, phrases if len(phrases) > 1 else ((phrase,) if phrase else ()))
 
 
 def prompt_question(question: str, reading: Reading) -> str:
@@ -98,6 +106,30 @@ def prompt_question(question: str, reading: Reading) -> str:
 def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
                    warn: Callable[[str], None] | None = None,
                    reading: Reading | None = None, check: bool = True) -> tuple[Dataset, dict]:
+    """The first of :func:`choose_datasets` (the only one for a question about one sample)."""
+    found, how = choose_datasets(opts, stack, choose, warn, reading, check)
+    return found[0], how[0]
+
+
+def _registered_order(found: list, known: questions.Question | None) -> list:
+    """``found`` (resolutions) in the order the benchmark question registers its datasets, when it
+    names exactly these (its reference solutions read them in that order), else as given."""
+    registered = list(getattr(known, "datasets", ()) or ()) if known is not None else []
+    if len(registered) < 2 or len(found) != len(registered):
+        return found
+    from vibeplot.core.resolver import resolve
+
+    try:
+        names = [resolve(p, ResolveContext()).dataset.name for p in registered]
+    except Exception:  # a registered phrase that no longer resolves: keep the given order
+        return found
+    by_name = {r.dataset.name: r for r in found}
+    return [by_name[n] for n in names] if set(names) == set(by_name) else found
+
+
+def choose_datasets(opts: AskOptions, stack, choose: Chooser | None = None,
+                    warn: Callable[[str], None] | None = None,
+                    reading: Reading | None = None, check: bool = True) -> tuple[list[Dataset], list[dict]]:
     """The dataset to use and how it was chosen (recorded in run.json).
 
     Precedence (:func:`vibeplot.core.resolver.pick`): ``--dataset`` (a local file or URL, else a phrase)
@@ -111,22 +143,32 @@ def choose_dataset(opts: AskOptions, stack, choose: Chooser | None = None,
     """
     reading = reading or read_question(opts.question)
     context = ResolveContext(stack=stack.name, formats=tuple(stack.formats or ()))
-    found = pick(opts.dataset, reading.phrase, reading.known, context, choose or opts.choose, warn)
-    ds = found.dataset
-    stated = questions.luminosity_fb(opts.question)  # "10 fb^-1", "10/fb", "10 inverse femtobarns", ...
-    if ds.metadata.get("kind") != "data" and (stated is not None or opts.lumi is not None):
-        note = question_lumi_note(stated) if stated is not None else lumi_note(opts.lumi)
-        ds.prompt_notes = ds.prompt_notes.rstrip("\n") + "\n" + note
-    if stack.formats and ds.format not in stack.formats:
+    found = pick_all(opts.dataset, reading.phrases or reading.phrase, reading.known, context,
+                     choose or opts.choose, warn)
+    found = _registered_order(found, reading.known)
+    given = [bool(r.dataset.metadata.get("given_as_path") or r.dataset.metadata.get("given_as_url")) for r in found]
+    if len(set(given)) > 1:
         raise DatasetError(
-            f"the {stack.name} stack cannot read {ds.name} (format {ds.format})",
-            hint=f"it reads: {', '.join(stack.formats)}; pick another stack with --stack",
+            "the datasets of one question must all be files (a path or URL given with --dataset) or all be "
+            f"named datasets; got {', '.join(r.dataset.name for r in found)}",
+            hint="give every sample as a file, or every sample by name",
         )
-    if check:
-        check_readable(ds.location)  # a root:// dataset needs the xrootd extra, in every stack
-    if check and stack.check_dataset is not None:
-        stack.check_dataset(ds)
-    return ds, found.as_dict()
+    for r in found:
+        ds = r.dataset
+        stated = questions.luminosity_fb(opts.question)  # "10 fb^-1", "10/fb", "10 inverse femtobarns", ...
+        if ds.metadata.get("kind") != "data" and (stated is not None or opts.lumi is not None):
+            note = question_lumi_note(stated) if stated is not None else lumi_note(opts.lumi)
+            ds.prompt_notes = ds.prompt_notes.rstrip("\n") + "\n" + note
+        if stack.formats and ds.format not in stack.formats:
+            raise DatasetError(
+                f"the {stack.name} stack cannot read {ds.name} (format {ds.format})",
+                hint=f"it reads: {', '.join(stack.formats)}; pick another stack with --stack",
+            )
+        if check:
+            check_readable(ds.location)  # a root:// dataset needs the xrootd extra, in every stack
+        if check and stack.check_dataset is not None:
+            stack.check_dataset(ds)
+    return [r.dataset for r in found], [r.as_dict() for r in found]
 
 
 def question_lumi_note(lumi_fb: float) -> str:
@@ -169,14 +211,16 @@ def add_verdict(run_dir: Path, manifest: dict) -> dict | None:
     return manifest["verdict"]
 
 
-def grant_for(stack, ds: Dataset) -> sandbox.Grant:
-    """What scripts of ``stack`` may reach for ``ds``: the dataset file (read-only) and, when
-    the stack says so (``Stack.network``), the network."""
+def grant_for(stack, ds: Dataset | list[Dataset]) -> sandbox.Grant:
+    """What scripts of ``stack`` may reach for ``ds`` (one dataset or several): each dataset file
+    (read-only) and, when the stack says so (``Stack.network``) for any of them, the network."""
+    datasets = ds if isinstance(ds, (list, tuple)) else [ds]
     files = []
-    location = Path(ds.location).expanduser() if ds.location and "://" not in ds.location else None
-    if location is not None and location.exists():
-        files.append(location.resolve())
-    return sandbox.Grant(network=stack.needs_network(ds), read_only=tuple(files))
+    for d in datasets:
+        location = Path(d.location).expanduser() if d.location and "://" not in d.location else None
+        if location is not None and location.exists():
+            files.append(location.resolve())
+    return sandbox.Grant(network=any(stack.needs_network(d) for d in datasets), read_only=tuple(files))
 
 
 def _logs(workdir: Path) -> dict[str, str]:
@@ -193,7 +237,7 @@ def _default_runner(script: Path, *, workdir: Path, limits: sandbox.Limits, data
     return sandbox.run_script(script, workdir=workdir, limits=limits)
 
 
-def model_for(opts: AskOptions, known: questions.Question | None, stack, ds: Dataset):
+def model_for(opts: AskOptions, known: questions.Question | None, stack, ds: Dataset | list[Dataset]):
     """What the loop asks for replies (``.reply(messages)``, ``.records_values``): the oracle
     (:class:`~vibeplot.core.ask.oracle.Oracle`) or an LLM (:class:`~vibeplot.core.ask.llm.Model`).
     Either refuses here, before any work: the oracle an unknown question, an LLM missing credentials."""
@@ -207,22 +251,25 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
     stack = plugins.get_stack(opts.stack)
     reading = read_question(opts.question)
     known = reading.known
-    ds, resolution = choose_dataset(opts, stack, reading=reading)
+    datasets, resolutions = choose_datasets(opts, stack, reading=reading)
+    ds, resolution = datasets[0], resolutions[0]
+    shown = datasets if len(datasets) > 1 else ds  # what the prompt's dataset sections describe
     from vibeplot.core.sandbox import isolation
 
     isolated = isolation.choose(isolation.mode(opts.limits.isolation))  # "required" and missing: stop here
     if not isolated.available:
         isolation.warning_once(isolated.detail)
-    model = model_for(opts, known, stack, ds)
-    if ds.prepare:
-        status(f"preparing dataset {ds.name}")
-        ds.prepare()
+    model = model_for(opts, known, stack, shown)
+    for d in datasets:
+        if d.prepare:
+            status(f"preparing dataset {d.name}")
+            d.prepare()
     asked = prompt_question(opts.question, reading)
     if opts.parent is not None:
         from vibeplot.core.ask import followup
 
         asked = followup.with_parent(asked, opts.parent)
-    first = prompt.first_prompt(stack, ds, asked)
+    first = prompt.first_prompt(stack, shown, asked)
     record = RunRecord(opts.out, opts.question, {
         "vibeplot_version": __version__,
         "question_id": known.id if known else None,
@@ -235,6 +282,9 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
         "llm_timeout": opts.llm_timeout,
         "dataset": ds.as_dict(),
         "dataset_resolution": resolution,
+        # every dataset of the question, in the order the prompt lists them (the first is "dataset")
+        "datasets": [d.as_dict() for d in datasets],
+        "dataset_resolutions": resolutions,
         "versions": plugins.installed_versions(["vibeplot", "litellm", *stack.packages]),
         "prompt_sha256": first.sha256,
         "max_iterations": opts.max_iterations,
@@ -279,13 +329,13 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 problems += policies.check(got.code, stack.policies)
             if got.code is None or problems:
                 record.add_attempt({**attempt, "status": "policy", "problems": problems})
-                current = prompt.fix_prompt(stack, ds, asked, got.code, problems + got.warnings, "", "", [])
+                current = prompt.fix_prompt(stack, shown, asked, got.code, problems + got.warnings, "", "", [])
                 continue
             status(f"attempt {n}/{opts.max_iterations}: running the script")
             workdir = record.attempt_dir(n)
             recording = (sandbox.recording_values(workdir / TRUTH_VALUES) if model.records_values
                          else contextlib.nullcontext())  # a reference run also records what it histograms
-            with recording, sandbox.granting(grant_for(stack, ds)), (opts.run_slot or contextlib.nullcontext()):
+            with recording, sandbox.granting(grant_for(stack, datasets)), (opts.run_slot or contextlib.nullcontext()):
                 result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, dataset=ds)
             record.manifest["isolation"] = result.isolation
             attempt["run"] = {
@@ -296,7 +346,10 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 "memory_exceeded": result.memory_exceeded,
                 "pngs": [p.name for p in result.new_pngs],
                 "isolation": result.isolation,
+                "worker": result.worker,  # "warm" (a pre-imported worker) or "cold"
             }
+            if result.startup_seconds is not None:
+                attempt["run"]["startup_seconds"] = round(result.startup_seconds, 3)
             if result.rejected:
                 attempt["run"]["rejected"] = result.rejected
             if result.cut_bytes:
@@ -317,7 +370,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                               logs=_logs(workdir))
             advice = stack.explain(failure)
             record.add_attempt({**attempt, "status": "failed", "failure": result.describe(), "advice": advice})
-            current = prompt.fix_prompt(stack, ds, asked, got.code,
+            current = prompt.fix_prompt(stack, shown, asked, got.code,
                                         [f"The script ran: {result.describe()}.", *got.warnings],
                                         sandbox.tail(stdout, 20), sandbox.tail(stderr), advice)
         message = f"no plot after {opts.max_iterations} attempt(s)"

@@ -53,7 +53,21 @@ def answer(question: str, stack, dataset) -> Reply:
     return _reply(match(question), stack, dataset)
 
 
+def fill_placeholders(code: str, locations: list[str]) -> str:
+    """A reference's ``{{dataset}}`` (the first dataset) and ``{{dataset1}}``, ``{{dataset2}}``, ...
+    (the datasets of a question about several samples, in its registered order) replaced by locations.
+
+    >>> fill_placeholders('D = "{{dataset}}"; M = "{{dataset2}}"', ["/d.root", "/mc.root"])
+    'D = "/d.root"; M = "/mc.root"'
+    """
+    for i, location in enumerate(locations, 1):
+        code = code.replace("{{dataset%d}}" % i, location)
+    return code.replace("{{dataset}}", locations[0]) if locations else code
+
+
 def _reply(q: Question | None, stack, dataset) -> Reply:
+    datasets = list(dataset) if isinstance(dataset, (list, tuple)) else [dataset]
+    dataset = datasets[0]
     if q is None:
         raise ConfigError(
             "the reference oracle only answers known benchmark questions, and this is not one",
@@ -61,17 +75,25 @@ def _reply(q: Question | None, stack, dataset) -> Reply:
             "for anything else use a real model with --model",
         )
     formats = stack.reference_formats
-    if formats and dataset is not None and dataset.format not in formats:
+    for ds in datasets:
+        if formats and ds is not None and ds.format not in formats:
+            raise ConfigError(
+                f"the {stack.name} stack's reference solutions are written for {' or '.join(formats)} "
+                f"datasets, and {ds.name} is {ds.format}",
+                hint="run the reference on a dataset of that format (the default sample is one), "
+                     "or ask a real model with --model",
+            )
+    wanted = len(q.datasets) if len(q.datasets) > 1 else 1
+    if len(datasets) != wanted:
         raise ConfigError(
-            f"the {stack.name} stack's reference solutions are written for {' or '.join(formats)} "
-            f"datasets, and {dataset.name} is {dataset.format}",
-            hint="run the reference on a dataset of that format (the default sample is one), "
-                 "or ask a real model with --model",
+            f"the reference solution of {q.id} reads {wanted} dataset(s), and {len(datasets)} were given",
+            hint=("name each with --dataset, in the order " + ", ".join(q.datasets)) if wanted > 1
+            else "give one dataset (or none, for the question's own)",
         )
     code = stack.reference_solution(q.id, dataset)
     if code is None:
         raise ConfigError(f"the {stack.name} stack has no reference solution for {q.id}")
-    code = code.replace("{{dataset}}", dataset.location)
+    code = fill_placeholders(code, [d.location for d in datasets])
     notes = [f"Curated reference solution for {q.id} in the {stack.name} stack (vibeplot's oracle, not an LLM)."]
     if q.meaning:
         notes.append(f"Meaning chosen: {q.meaning}")

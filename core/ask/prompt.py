@@ -98,15 +98,55 @@ def chosen_bricks(stack, dataset=None, question: str | None = None) -> list[str]
     return [name for name in stack.bricks_for(dataset) if wants_brick(brick_source(name, stack), question)]
 
 
+#: after the dataset sections of a question about several datasets (a data/MC overlay, a stacked plot)
+SEVERAL_DATASETS = """\
+## Several datasets
+- The question uses all {n} datasets above: read each one and fill one histogram per dataset, all with
+  the same binning, each labelled in the legend with its sample (its name above or its process).
+- Data: unweighted, drawn as points with error bars. Simulation: weighted and normalised as its section
+  says; when the question asks for a stack, one stacked component per simulated sample."""
+
+
+def _as_list(dataset) -> list:
+    """One dataset or several, as a list."""
+    return list(dataset) if isinstance(dataset, (list, tuple)) else [dataset]
+
+
+def _role(dataset) -> str:
+    return {"data": "data", "simulation": "simulation"}.get((dataset.metadata or {}).get("kind"), "sample")
+
+
+def dataset_sections(stack, dataset) -> str:
+    """The dataset part of the user message: one section per dataset (``dataset`` may be a list),
+    each with the stack's access lines; for several, each headed with its number and role (data or
+    simulation) and followed by :data:`SEVERAL_DATASETS` and the stack's ``samples_note``."""
+    datasets = _as_list(dataset)
+    if len(datasets) == 1:
+        block = datasets[0].prompt_block()
+        if stack.dataset_access is not None:
+            block += stack.dataset_access(datasets[0]).rstrip() + "\n"
+        return block
+    blocks = []
+    for i, ds in enumerate(datasets, 1):
+        block = ds.prompt_block(f"## Dataset {i} of {len(datasets)} ({_role(ds)}, `{ds.name}`): {ds.title}")
+        if stack.dataset_access is not None:
+            block += stack.dataset_access(ds).rstrip() + "\n"
+        blocks.append(block)
+    note = SEVERAL_DATASETS.format(n=len(datasets)) + "\n"
+    samples_note = getattr(stack, "samples_note", None)
+    if samples_note is not None:
+        note += samples_note(datasets).rstrip() + "\n"
+    return "\n".join(blocks) + "\n" + note
+
+
 def system_message(stack, dataset=None, question: str | None = None) -> str:
+    dataset = _as_list(dataset)[0] if dataset is not None else None
     bricks = [hint_brick(name, stack).strip() for name in chosen_bricks(stack, dataset, question)]
     return stack.prompt_template.strip() + "\n\n# Hints\n\n" + "\n\n".join(bricks) + "\n"
 
 
 def _user_message(stack, question: str, dataset) -> str:
-    block = dataset.prompt_block()
-    if stack.dataset_access is not None:
-        block += stack.dataset_access(dataset).rstrip() + "\n"
+    block = dataset_sections(stack, dataset)
     return f"{block}\n## Question\n{question.strip()}\n\n{REPLY_FORMAT}\n"
 
 

@@ -116,6 +116,9 @@ class _Hist:
     name: str
     edges: np.ndarray
     values: np.ndarray
+    #: the capture's kind ("stairs", "TH1", "errorbar", ...) and which axes of which image it is in
+    kind: str = ""
+    axes: tuple = ()
 
 
 # -- inputs -----------------------------------------------------------------------------------
@@ -126,19 +129,22 @@ def load_sidecars(run_dir: Path) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(run_dir).rglob("*.png.json"))]
 
 
-def record_truth(script: Path | str, dataset: str, workdir: Path | None = None, **run_kwargs) -> list[dict]:
-    """Run a reference script (``{{dataset}}`` replaced by ``dataset``) with the values hook;
-    return the recorded values (see :mod:`vibeplot.core.sandbox.child.values`)."""
+def record_truth(script: Path | str, dataset: str | list[str], workdir: Path | None = None, **run_kwargs) -> list[dict]:
+    """Run a reference script (``{{dataset}}`` replaced by ``dataset``; for a question about several
+    samples, ``dataset`` is their list and ``{{dataset1}}``, ``{{dataset2}}``, ... are replaced too)
+    with the values hook; return the recorded values (see :mod:`vibeplot.core.sandbox.child.values`)."""
+    from vibeplot.core.ask.oracle import fill_placeholders
     from vibeplot.core.sandbox.run import Grant, run_script
 
+    locations = [str(dataset)] if isinstance(dataset, (str, Path)) else [str(d) for d in dataset]
     workdir = Path(workdir or tempfile.mkdtemp(prefix="vibeplot-ref-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    text = Path(script).read_text(encoding="utf-8").replace(PLACEHOLDER, str(dataset))
+    text = fill_placeholders(Path(script).read_text(encoding="utf-8"), locations)
     path = workdir / "reference.py"
     path.write_text(text, encoding="utf-8")
     out = workdir / "truth-values.json"
-    local = Path(dataset) if "://" not in dataset and Path(dataset).exists() else None
-    grant = Grant(network=is_url(dataset), read_only=(local,) if local else ())  # a file URL: the network
+    local = tuple(Path(d) for d in locations if "://" not in d and Path(d).exists())
+    grant = Grant(network=any(is_url(d) for d in locations), read_only=local)  # a file URL: the network
     result = run_script(path, workdir=workdir, startup=STARTUP, extra_env={"VIBEPLOT_RECORD_VALUES": str(out)},
                         grant=grant, **run_kwargs)
     if result.returncode != 0 or not out.exists():
@@ -150,11 +156,14 @@ def _candidates(sidecars: list[dict]) -> list[_Hist]:
     out = []
     for sidecar in sidecars:
         image = Path(str(sidecar.get("image", "?"))).name
-        drawn = [h for ax in sidecar.get("axes", []) for h in ax.get("histograms", [])]
-        for i, h in enumerate(drawn):  # name: image and index of the histogram in that image
+        drawn = [(a, h) for a, ax in enumerate(sidecar.get("axes", [])) for h in ax.get("histograms", [])]
+        for i, (a, h) in enumerate(drawn):  # name: image and index of the histogram in that image
             edges, values = np.asarray(h.get("edges", []), float), np.asarray(h.get("values", []), float)
+            baseline = np.asarray(h.get("baseline") or [], float)
+            if len(baseline) and len(baseline) == len(values):  # a stacked component: its own contents
+                values = values - baseline
             if edges.ndim == 1 and len(edges) == len(values) + 1 and len(values) > 0:
-                out.append(_Hist(f"{image}[{i}]", edges, values))
+                out.append(_Hist(f"{image}[{i}]", edges, values, str(h.get("kind", "")), (image, a)))
     return out
 
 
@@ -318,6 +327,9 @@ def validate(candidate_sidecars: list[dict], truth_values: list[dict],
         best = min(free_h, key=lambda hi: _similarity(*arrays[qi], hists[hi]))
         free_h.remove(best)
         diagnosis.append(f'{hists[best].name} vs reference "{labels[qi]}": {diagnose(quantities[qi], hists[best], mistakes, scales)}')
+    # points with error bars in an axes where nothing matched (a data/MC ratio panel) are not extra plots
+    matched_axes = {hists[hi].axes for hi in matched_h}
+    free_h = [hi for hi in free_h if hists[hi].kind != "errorbar" or hists[hi].axes in matched_axes]
     diagnosis += [f"extra plot: {hists[hi].name} matches no reference quantity" for hi in free_h]
     return Verdict("wrong" if diagnosis else "correct", diagnosis, matches)
 
@@ -362,21 +374,31 @@ def recorded_values(script: Path, dataset_location: str) -> list[dict]:
 
     from vibeplot.core import config
 
-    if is_url(dataset_location):
-        path, file_key = dataset_location, f"{dataset_location}|{_url_identity(dataset_location)}"
+    if not isinstance(dataset_location, (str, Path)):  # several samples: every file's key, in order
+        path = [str(d) for d in dataset_location]
+        file_key = "||".join(_file_key(d) for d in path)
+    elif is_url(dataset_location):
+        path, file_key = dataset_location, _file_key(dataset_location)
     else:
-        path = Path(dataset_location)
-        stat = path.stat()
-        file_key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        path, file_key = Path(dataset_location), _file_key(dataset_location)
     key = hashlib.sha256(f"{file_key}|{script.read_text()}".encode())
     cache = config.cache_dir() / "truth-values" / f"{script.stem}-{key.hexdigest()[:16]}.json"
     if cache.is_file():
         return json.loads(cache.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="vibeplot-ref-") as tmp:
-        values = record_truth(script, str(path), Path(tmp))
+        values = record_truth(script, path if isinstance(path, list) else str(path), Path(tmp))
     cache.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(cache, json.dumps(values))
     return values
+
+
+def _file_key(location: str) -> str:
+    """What identifies a local file's or a URL's content for the truth-values cache."""
+    if is_url(location):
+        return f"{location}|{_url_identity(location)}"
+    path = Path(location)
+    stat = path.stat()
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -384,7 +406,9 @@ def _url_identity(url: str) -> str:
     return file_identity(url)
 
 
-def _readable(dataset_location: str, dataset_format: str) -> bool:
+def _readable(dataset_location: str | list[str], dataset_format: str) -> bool:
+    if not isinstance(dataset_location, (str, Path)):  # several samples: every one readable
+        return bool(dataset_location) and all(_readable(d, dataset_format) for d in dataset_location)
     return dataset_format in _READABLE and (is_url(dataset_location) or Path(dataset_location).is_file())
 
 
@@ -466,6 +490,12 @@ def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
     if manifest.get("outcome") != "plot":
         return Verdict("unverifiable", ["the run made no plot"])
     dataset = manifest.get("dataset") or {}
+    several = manifest.get("datasets") or []
+    if len(several) > 1:  # a question about several samples: its references read them all, in this order
+        formats = {d.get("format", "") for d in several}
+        dataset = {**dataset, "location": [d.get("location", "") for d in several],
+                   "format": formats.pop() if len(formats) == 1 else "",
+                   "name": " + ".join(str(d.get("name")) for d in several)}
     reference = truth_values_for(question_id, dataset.get("location", ""), dataset.get("format", ""))
     if reference is None:
         why = ("no installed stack has a reference for it that reads the file directly"

@@ -131,6 +131,8 @@ class CompareOptions:
     llm_timeout: float = DEFAULT_TIMEOUT
     #: ``--price``: model -> USD per million (input, output) tokens, over litellm's map
     prices: dict = field(default_factory=dict)
+    #: scripts run in warm workers (:mod:`vibeplot.core.sandbox.warm`; local executor)
+    warm: bool = True
 
 
 @dataclass
@@ -544,7 +546,9 @@ def run_compare(opts: CompareOptions, progress: Progress | None = None,
     elif opts.executor == "local":
         from vibeplot.core.servicex.local.launcher import shared_backend
 
-        with shared_backend(out / SERVICEX_LOG):  # started by the first cell that needs it, if any
+        from vibeplot.core.sandbox.warm import workers
+
+        with shared_backend(out / SERVICEX_LOG), workers(opts.warm):  # backend: started by the first cell that needs it
             stopped = _run_local(todo, settings, budget, opts.jobs, progress, on_update)
     else:
         raise ConfigError(f"unknown executor {opts.executor!r}", hint="use local or dask://HOST:PORT")

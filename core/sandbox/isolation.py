@@ -197,11 +197,13 @@ def _python_paths() -> list[Path]:
 
 
 def bwrap_argv(argv: list[str], *, workdir: Path, grant: Grant, tmp_mb: int,
-               mpl_files: list[Path] = ()) -> list[str]:
-    """The ``bwrap ... -- argv`` command line for one script run in ``workdir``."""
+               mpl_files: list[Path] = (), as_pid_1: bool = False) -> list[str]:
+    """The ``bwrap ... -- argv`` command line for one script run in ``workdir``.
+
+    ``as_pid_1``: ``argv`` is PID 1 of the sandbox (a warm worker's server, :mod:`.warm`)."""
     bwrap = shutil.which("bwrap") or "bwrap"
-    cmd = [bwrap, *_namespace_flags(grant.network), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-           "--size", str(max(16, tmp_mb) * 2**20), "--tmpfs", "/tmp"]
+    cmd = [bwrap, *_namespace_flags(grant.network), *(["--as-pid-1"] if as_pid_1 else []),
+           "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--size", str(max(16, tmp_mb) * 2**20), "--tmpfs", "/tmp"]
     hidden = _hidden_roots()
     for root in hidden:
         if root != Path("/tmp"):

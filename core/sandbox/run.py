@@ -53,7 +53,7 @@ import psutil
 
 from vibeplot.core import config
 
-from vibeplot.core.sandbox import isolation, uhi_json
+from vibeplot.core.sandbox import isolation, uhi_json, warm
 from vibeplot.core.sandbox.isolation import Grant
 
 #: Variables copied from the parent environment (plus every ``LC_*``).
@@ -107,6 +107,12 @@ class RunResult:
     rejected: list[str] = field(default_factory=list)
     #: bytes of stdout/stderr cut to keep the files within Limits.output_mb
     cut_bytes: int = 0
+    #: "warm" (a pre-imported worker, :mod:`vibeplot.core.sandbox.warm`) or "cold" (a new interpreter)
+    worker: str = "cold"
+    #: warm only: seconds from the request to the script's first line
+    startup_seconds: float | None = None
+    #: warm only: CPU seconds of the script's process (and the children it waited for)
+    cpu_seconds: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -330,6 +336,39 @@ def _tree(proc: psutil.Process, seen: dict[int, float]) -> float:
     return total / 2**20
 
 
+class _Cold:
+    """A script in a new interpreter (a ``bwrap`` or ``python`` child), seen from the watch loop."""
+
+    worker = "cold"
+    startup_seconds = cpu_seconds = None
+
+    def __init__(self, child: subprocess.Popen, isolated: bool):
+        self.child, self.isolated = child, isolated
+        self.proc, self.seen = psutil.Process(child.pid), {}
+
+    def wait(self, timeout: float) -> bool:
+        try:
+            self.child.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    def rss(self) -> float:
+        return _tree(self.proc, self.seen)
+
+    def stop(self) -> None:
+        _kill_all(self.child, self.seen)
+        if self.child.poll() is None:
+            self.child.wait()
+
+    @property
+    def returncode(self) -> int | None:
+        code = self.child.returncode
+        if self.isolated and code is not None and code > 128 and (code - 128) in _SIGNALS:
+            return 128 - code  # bwrap reports a signal death as 128 + N: same as without it
+        return code
+
+
 def _kill_all(child: subprocess.Popen, seen: dict[int, float]) -> None:
     """SIGKILL the child's process group, its descendants and every descendant seen before
     (a process that left the group with setsid is still one of them)."""
@@ -438,9 +477,14 @@ def run_script(
     readers = [_Capped(out_r, cap), _Capped(err_r, cap)]
     records = _Records(cap_r)
     start = time.perf_counter()
+    job = None
     try:
-        child = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
-                                 env=env, process_group=0, pass_fds=(cap_w,))
+        if chosen.available and (pool := warm.active()) is not None:  # a warm worker, else cold
+            job = pool.begin(Path(script), workdir=workdir, env=env, cpu_seconds=limits.cpu_seconds,
+                             fds=(out_w, err_w, cap_w), python=python, grant=grant, tmp_mb=limits.memory_mb)
+        if job is None:
+            job = _Cold(subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
+                                         env=env, process_group=0, pass_fds=(cap_w,)), isolated=chosen.available)
     finally:
         for fd in (out_w, err_w, cap_w):
             os.close(fd)
@@ -448,19 +492,12 @@ def run_script(
         thread.start()
     if not chosen.available:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            resource.prlimit(child.pid, resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-    proc = psutil.Process(child.pid)
-    seen: dict[int, float] = {}
+            resource.prlimit(job.child.pid, resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     peak = 0.0
     timed_out = memory_exceeded = False
     try:
-        while True:
-            try:
-                child.wait(timeout=poll_seconds)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            peak = max(peak, _tree(proc, seen))
+        while not job.wait(poll_seconds):
+            peak = max(peak, job.rss())
             if peak > limits.memory_mb:
                 memory_exceeded = True
             elif time.perf_counter() - start > limits.timeout:
@@ -469,15 +506,14 @@ def run_script(
                 break
     finally:
         # Ends whatever the script left running (also when vibeplot is interrupted here).
-        _kill_all(child, seen)
-        if child.poll() is None:
-            child.wait()
+        job.stop()
         for thread in (*readers, records):
             thread.join(timeout=5)  # an escaped process may hold a pipe open: do not wait for it
     wall = time.perf_counter() - start
-    returncode = child.returncode
-    if chosen.available and returncode is not None and returncode > 128 and (returncode - 128) in _SIGNALS:
-        returncode = 128 - returncode  # bwrap reports a signal death as 128 + N: same as without it
+    returncode = job.returncode
+    if job.worker == "warm":  # its files are in the attempt directory now (job.stop)
+        for record in records.records:
+            record["image"] = job.local_path(record["image"])
     stdout_path, stderr_path = workdir / "stdout.txt", workdir / "stderr.txt"
     cut = readers[0].finish(stdout_path) + readers[1].finish(stderr_path)
     new, rejected = _collect_pngs(workdir, before, limits, records.records)
@@ -498,6 +534,9 @@ def run_script(
         isolation=chosen.mechanism,
         rejected=rejected,
         cut_bytes=cut,
+        worker=job.worker,
+        startup_seconds=job.startup_seconds,
+        cpu_seconds=job.cpu_seconds,
     )
 
 

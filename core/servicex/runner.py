@@ -52,6 +52,17 @@ def dataset_access(dataset: Dataset) -> str:
     return f'- ServiceX dataset: `dataset.FileList(["{dataset.location}"])`\n'
 
 
+def samples_note(datasets: list[Dataset]) -> str:
+    """After the dataset sections of a question about several datasets: how to fetch them all.
+
+    >>> from vibeplot.core.resolver import Dataset
+    >>> print(samples_note([Dataset("a", "a", "/a.root", "root-file"), Dataset("b", "b", "/b.root", "root-file")]))
+    - ServiceX: ONE `deliver` call whose `ServiceXSpec` has one `Sample` per dataset (2 here), each with its own `Name` and `Dataset` and the same `Query`; the result holds each sample under its `Name`.
+    """
+    return (f"- ServiceX: ONE `deliver` call whose `ServiceXSpec` has one `Sample` per dataset ({len(datasets)} here), "
+            "each with its own `Name` and `Dataset` and the same `Query`; the result holds each sample under its `Name`.")
+
+
 def user_servicex_config() -> Path | None:
     explicit = os.environ.get("VIBEPLOT_SERVICEX_CONFIG")
     if explicit:

@@ -15,6 +15,7 @@ from vibeplot.core.resolver import Dataset
 from vibeplot.core.hookspecs import hookimpl
 from vibeplot.core.servicex.preflight import xaod_preflight
 from vibeplot.core.servicex.runner import dataset_access as servicex_access
+from vibeplot.core.servicex.runner import samples_note as servicex_samples_note
 from vibeplot.core.stack import Stack
 
 from . import runner
@@ -39,6 +40,12 @@ def dataset_access(dataset: Dataset) -> str:
     return servicex_access(dataset) + "- Then open the delivered ROOT files with RDataFrame.\n"
 
 
+def samples_note(datasets: list[Dataset]) -> str:
+    if all(runner.is_direct(d) for d in datasets):
+        return "- Read each file with its own `ROOT.RDataFrame` (the same definitions and binning for each).\n"
+    return servicex_samples_note(datasets) + "\n- Then one RDataFrame per sample on its delivered files.\n"
+
+
 def make_stack() -> Stack:
     return Stack.from_directory(
         "rdataframe",
@@ -54,6 +61,7 @@ def make_stack() -> Stack:
         network=runner.needs_network,
         check_dataset=runner.check_dataset,
         dataset_access=dataset_access,
+        samples_note=samples_note,
         # the references read the ADL benchmark schema (the embedded sample); a file given by path or URL
         # ("root-file") may have it, a PHYSLITE or NanoAOD dataset has not
         reference_formats=("flat-ntuple", "root-file"),

@@ -41,6 +41,7 @@ def make_stack() -> Stack:
         network=True,  # the client talks to a ServiceX (the local backend listens on the host)
         check_dataset=runner.check_dataset,
         dataset_access=runner.dataset_access,
+        samples_note=runner.samples_note,
         # the references read the ADL benchmark schema (the embedded sample); a file given by path or URL
         # ("root-file") may have it, a PHYSLITE or NanoAOD dataset has not
         reference_formats=("flat-ntuple", "root-file"),

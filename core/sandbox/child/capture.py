@@ -10,6 +10,11 @@ records, per axes, every histogram-like artist:
 * bar containers (``plt.hist``, ``ax.bar``): edges from the bars, contents from
   their heights;
 * step outlines (``plt.hist(histtype="step")`` and ``"stepfilled"`` polygons);
+* points (markers) with error bars (``mplhep.histplot(histtype="errorbar")``, ``ax.errorbar(fmt="o")``),
+  as data is drawn in a data/MC plot: edges from the x error bars, or from evenly spaced points;
+
+a stacked ``StepPatch`` (``mplhep.histplot([...], stack=True)``) also records its ``baseline``
+(the top of the components below it), so its own contents are ``values - baseline``;
 
 with the axes' x/y labels and title.  The record goes to vibeplot through an inherited
 pipe (:mod:`vibeplot.core.sandbox.child.channel`), and vibeplot writes ``name.png.json`` itself once the
@@ -68,8 +73,37 @@ def _step_outline(polygon) -> dict | None:
     return {"kind": "steps", "edges": edges, "values": values, "label": polygon.get_label()}
 
 
+def _errorbar(container) -> dict | None:
+    """Edges and contents of histogram points drawn with error bars (data in a data/MC plot:
+    ``mplhep.histplot(histtype="errorbar")``, ``ax.errorbar``): the points' heights; the edges from
+    the x error bars when they are drawn and touch, else from evenly spaced bin centres."""
+    import numpy as np
+
+    line, _caps, bars = container
+    if line is None or str(line.get_marker()) in ("None", "none", "", " ") or not line.get_visible():
+        return None  # no points drawn: the error bars of a histogram drawn otherwise (a step's yerr)
+    x = np.ma.filled(np.ma.asarray(line.get_xdata(), dtype=float), np.nan)
+    y = np.nan_to_num(np.ma.filled(np.ma.asarray(line.get_ydata(), dtype=float), np.nan))
+    if len(x) < 2 or len(x) != len(y) or not np.all(np.isfinite(x)) or np.any(np.diff(x) <= 0):
+        return None
+    edges = None
+    if getattr(container, "has_xerr", False) and bars:
+        segments = bars[0].get_segments()
+        if len(segments) == len(x):
+            lefts = [float(min(seg[0][0], seg[-1][0])) for seg in segments]
+            rights = [float(max(seg[0][0], seg[-1][0])) for seg in segments]
+            if all(abs(a - b) <= 1e-9 * max(1.0, abs(a)) for a, b in zip(rights[:-1], lefts[1:])):
+                edges = lefts + [rights[-1]]
+    if edges is None:
+        width = np.diff(x)
+        if not np.allclose(width, width[0], rtol=1e-6, atol=0):
+            return None  # uneven points without x error bars: not readable as a histogram
+        edges = [float(v) for v in np.append(x - width[0] / 2, x[-1] + width[0] / 2)]
+    return {"kind": "errorbar", "edges": edges, "values": [float(v) for v in y], "label": container.get_label()}
+
+
 def _describe(figure) -> list[dict]:
-    from matplotlib.container import BarContainer
+    from matplotlib.container import BarContainer, ErrorbarContainer
     from matplotlib.patches import Polygon, StepPatch
 
     axes_out = []
@@ -77,13 +111,18 @@ def _describe(figure) -> list[dict]:
         hists = []
         for artist in ax.patches:
             if isinstance(artist, StepPatch):
-                values, edges, _baseline = artist.get_data()
-                hists.append({"kind": "stairs", "edges": [float(e) for e in edges],
-                              "values": [float(v) for v in values], "label": artist.get_label()})
+                values, edges, baseline = artist.get_data()
+                found = {"kind": "stairs", "edges": [float(e) for e in edges],
+                         "values": [float(v) for v in values], "label": artist.get_label()}
+                if baseline is not None and getattr(baseline, "ndim", 0) == 1 and any(float(b) != 0 for b in baseline):
+                    found["baseline"] = [float(b) for b in baseline]  # stacked on the ones below it
+                hists.append(found)
             elif isinstance(artist, Polygon) and (found := _step_outline(artist)):
                 hists.append(found)
         for container in ax.containers:
             if isinstance(container, BarContainer) and (found := _bars(container)):
+                hists.append(found)
+            elif isinstance(container, ErrorbarContainer) and (found := _errorbar(container)):
                 hists.append(found)
         if hists:
             axes_out.append({"xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(), "title": ax.get_title(),

@@ -93,7 +93,9 @@ def _patch_hist(module) -> None:
                 rec = _by_hist.get(id(self))
                 if rec is None:
                     edges = [float(e) for e in axis.edges] if hasattr(axis, "edges") else None
-                    rec = _add("hist.fill", getattr(axis, "label", "") or axis.name, values, weights, edges)
+                    # the histogram's own label ("Z->mumu MC", one sample of several), else its axis's
+                    label = getattr(self, "label", None) or getattr(axis, "label", "") or axis.name
+                    rec = _add("hist.fill", label, values, weights, edges)
                     if rec is not None:
                         _by_hist[id(self)] = rec
                         _keep_alive.append(self)
