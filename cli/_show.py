@@ -105,6 +105,8 @@ def _summary_table(result) -> None:
         vstyle = {"correct": "green", "wrong": "red"}.get(verdict["status"], "yellow")
         table.add_row("verdict", f"[{vstyle}]{verdict['status']}[/]" +
                       (": " + "; ".join(verdict["diagnosis"]) if verdict["diagnosis"] else ""))
+        for note in verdict.get("notes", []):
+            table.add_row("note", escape(note))
     table.add_row("run", escape(str(result.run_dir)))
     table.add_row("stack / model", f"{m['stack']} / {m['model']}")
     table.add_row("dataset", f"{m['dataset']['name']} ({m['dataset_resolution']['why']})")

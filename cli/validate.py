@@ -35,4 +35,6 @@ def validate(run_dir):
         click.echo(f"histograms: as vibeplot recorded them during the run ({len(records)} plot(s), "
                    f"{files} checked against the sha256 in run.json)", err=True)
     click.echo(f"{verdict['status']}" + (": " + "; ".join(verdict["diagnosis"]) if verdict["diagnosis"] else ""))
+    for note in verdict.get("notes", []):  # remarks that do not change the verdict (e.g. variances)
+        click.echo(f"note: {note}")
     raise SystemExit(0 if verdict["status"] == "correct" else 1)

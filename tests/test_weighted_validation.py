@@ -116,3 +116,38 @@ def test_wrong_weighting_is_named(runs, name, expected, generic):
     # without the registry's known mistakes the generic rules still say what is wrong
     v = verdict(runs, name, with_mistakes=False)
     assert v.status == "wrong" and len(v.diagnosis) == 1 and generic in v.diagnosis[0], v.diagnosis
+
+
+_ROOT_CANDIDATES = """\
+import ROOT
+ROOT.gROOT.SetBatch(True)
+df = ROOT.RDataFrame("Events", "DATA")
+with_sumw2 = df.Histo1D(("a", ";MET [GeV];Events", 25, 0, 100), "MET_pt", "genWeight").GetValue()
+without = with_sumw2.Clone("b")
+without.Sumw2(False)  # a weighted fill drawn without its sums of squared weights: ROOT's errors become sqrt(content)
+for name, h in (("root_sumw2", with_sumw2), ("root_no_sumw2", without)):
+    c = ROOT.TCanvas("c" + name, "", 600, 400)
+    h.Draw("HIST")
+    c.SaveAs(name + ".png")
+"""
+
+
+def test_variances_are_compared_with_the_sums_of_squared_weights(runs, tmp_path):
+    """A ROOT TH1 carries variances: with Sumw2 they are the reference's Σw² per bin (no note); a
+    weighted fill without Sumw2 has its contents as variances, which a note names (still correct)."""
+    pytest.importorskip("ROOT")
+    from vibeplot.core.ask.validate import verdict_record
+
+    truth, _, _ = runs
+    data = embedded.ensure_sample(weighted=True)
+    (tmp_path / "cands.py").write_text(_ROOT_CANDIDATES.replace("DATA", str(data)))
+    result = run_script(tmp_path / "cands.py", workdir=tmp_path, grant=Grant(read_only=(data,)))
+    assert result.ok, result.stderr
+    sidecars = {s["image"].rsplit("/", 1)[-1]: s for s in load_sidecars(tmp_path)}
+    good = validate([sidecars["root_sumw2.png"]], truth["met-weighted"])
+    assert good.status == "correct" and good.notes == [] and "notes" not in verdict_record(good), good
+    bad = validate([sidecars["root_no_sumw2.png"]], truth["met-weighted"])
+    assert bad.status == "correct", bad.diagnosis
+    assert bad.notes == ["root_no_sumw2.png[0]: the variances are the bin contents (a weighted fill without Sumw2), "
+                         "not the sums of squared weights (the contents are right)"]
+    assert verdict_record(bad)["notes"] == bad.notes

@@ -56,6 +56,12 @@ Verdict:
   A quantity with no candidate histogram left is a ``missing plot``; a candidate
   histogram matching nothing and paired with nothing is an ``extra plot``.
 
+Variances (:func:`variance_note`): a matched candidate histogram that carries variances (a ROOT
+TH1: its sums of squared weights) is also compared with the reference's Σw² per bin.  A mismatch
+does not change the verdict (the contents are what was asked for) but is reported in ``notes``:
+variances that are unweighted counts or the bin contents (a weighted fill without ``Sumw2``),
+or that differ otherwise.
+
 >>> ref = [{"label": "MET", "values": [1.0, 2.5, 2.6, 7.0], "weights": None}]
 >>> good = [{"image": "met.png", "axes": [{"xlabel": "MET", "histograms": [
 ...     {"kind": "bars", "edges": [0, 2, 4, 6], "values": [1, 2, 0], "label": ""}]}]}]
@@ -109,6 +115,8 @@ class Verdict:
     status: str  # "correct" | "wrong" | "unverifiable"
     diagnosis: list[str] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)
+    #: remarks that do not change the status, e.g. variances that are not the sums of squared weights
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -228,6 +236,52 @@ def _arrays(quantity: dict) -> tuple[np.ndarray, np.ndarray | None]:
     return np.asarray(quantity["values"], float), None if weights is None else np.asarray(weights, float)
 
 
+def _variances(sidecars: list[dict]) -> dict[str, np.ndarray]:
+    """The variances candidate histograms carry (a ROOT TH1's), by the names :func:`_candidates` gives."""
+    out = {}
+    for sidecar in sidecars:
+        image = Path(str(sidecar.get("image", "?"))).name
+        drawn = [h for ax in sidecar.get("axes", []) for h in ax.get("histograms", [])]
+        for i, h in enumerate(drawn):
+            var = h.get("variances")
+            if isinstance(var, list) and len(var) == len(h.get("values") or []) and var:
+                out[f"{image}[{i}]"] = np.asarray(var, float)
+    return out
+
+
+def variance_note(quantity: dict, h: _Hist, variances: np.ndarray) -> str | None:
+    """None when ``variances`` (of ``h``, which matches ``quantity``) are the reference's sums of
+    squared weights per bin (counts when it is unweighted), else what they are instead.
+
+    The allowance is one entry's squared weight or ``REL_TOL`` of the total, whichever is larger.
+
+    >>> q = {"values": [0.5, 0.6, 1.5], "weights": [2.0, -1.0, 3.0]}
+    >>> h = _Hist("x.png[0]", np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0]))
+    >>> variance_note(q, h, np.array([5.0, 9.0])) is None
+    True
+    >>> variance_note(q, h, np.array([2.0, 1.0]))
+    'x.png[0]: the variances are unweighted counts, not the sums of squared weights (the contents are right)'
+    """
+    values, weights = _arrays(quantity)
+    if len(variances) != len(h.values):
+        return None
+    squared = None if weights is None else weights ** 2
+    expected = _expected(values, squared, h.edges)
+    one = float(np.max(squared)) if squared is not None and len(squared) else 1.0
+    allowed = max(one, REL_TOL * float(np.abs(expected).sum()))
+    if _differing(expected, variances) <= allowed:
+        return None
+    counts = _expected(values, None, h.edges)
+    if weights is not None and _differing(counts, variances) <= tolerance(float(counts.sum())):
+        return f"{h.name}: the variances are unweighted counts, not the sums of squared weights (the contents are right)"
+    if weights is not None and _differing(np.abs(h.values), variances) <= allowed:
+        return (f"{h.name}: the variances are the bin contents (a weighted fill without Sumw2), not the sums of "
+                "squared weights (the contents are right)")
+    total = float(np.abs(expected).sum()) or 1.0
+    return (f"{h.name}: the variances differ from the reference's sums of squared weights "
+            f"(by {_differing(expected, variances) / total:.3g} of their total; the contents are right)")
+
+
 def known_scales(dataset: dict) -> list[tuple[float, str]]:
     """(factor, reason) for the factors a weighted candidate can be off by that ``dataset`` (a
     run.json ``dataset`` record) explains: Σw of the file read (the location, one of the metadata's
@@ -331,7 +385,14 @@ def validate(candidate_sidecars: list[dict], truth_values: list[dict],
     matched_axes = {hists[hi].axes for hi in matched_h}
     free_h = [hi for hi in free_h if hists[hi].kind != "errorbar" or hists[hi].axes in matched_axes]
     diagnosis += [f"extra plot: {hists[hi].name} matches no reference quantity" for hi in free_h]
-    return Verdict("wrong" if diagnosis else "correct", diagnosis, matches)
+    variances, notes = _variances(candidate_sidecars), []
+    for qi, (vals, w) in enumerate(arrays):  # Σw² of every matched histogram that carries variances
+        for hi, h in enumerate(hists):
+            if h.name in variances and h.name not in {n.split(":")[0] for n in notes} and _compare(vals, w, h)[2]:
+                note = variance_note(quantities[qi], h, variances[h.name])
+                if note:
+                    notes.append(note)
+    return Verdict("wrong" if diagnosis else "correct", diagnosis, matches, notes)
 
 
 # -- runs -------------------------------------------------------------------------------------
@@ -528,4 +589,7 @@ def validate_run(run_dir: Path, manifest: dict | None = None) -> Verdict | None:
 
 def verdict_record(verdict: Verdict) -> dict:
     """The verdict as stored in ``run.json``."""
-    return {"status": verdict.status, "diagnosis": verdict.diagnosis}
+    record = {"status": verdict.status, "diagnosis": verdict.diagnosis}
+    if verdict.notes:  # only when there are some: older records and readers know two keys
+        record["notes"] = verdict.notes
+    return record
