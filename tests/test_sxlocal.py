@@ -1,9 +1,11 @@
 """The loopback ServiceX backend, driven by the unmodified servicex client.
 
-One backend subprocess serves the whole module.  The client polls status with a
-fixed ~5 s sleep, so each successful ``deliver`` takes ~5-7 s; failing ones
-return within a second.  Seven ``deliver`` calls in all, one answered from the
-client's cache.
+The session's backend subprocess (tests/conftest.py ``shared_servicex``) serves the
+module; each test reads only the log lines written while it ran.  The client
+sleeps a fixed 5 s before it first looks for results, so each successful
+``deliver`` takes ~6 s; failing ones return within a second.  Seven ``deliver``
+calls in all, one answered from the client's cache.  The launcher's own tests
+(exit, start failure) start backends of their own.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import psutil
 import pytest
 import uproot
 
+from conftest import LogSlice
 from vibeplot.datasets.sample import generate_sample
 from vibeplot.core.servicex.local import LocalServiceX, config_text
 from vibeplot.core.servicex.local import transforms
@@ -50,9 +53,20 @@ def direct(sample_file) -> ak.Array:
 
 
 @pytest.fixture(scope="module")
-def sx(workdir):
-    with LocalServiceX(log_path=workdir / "sxlocal.log") as backend:
-        yield backend
+def sx(shared_servicex):
+    return shared_servicex
+
+
+_LOG: dict[str, LogSlice] = {}
+
+
+@pytest.fixture(autouse=True)
+def _log_slice(request):
+    """What this test's runs wrote to the shared backend's log (:func:`log_text`)."""
+    if "sx" in request.fixturenames:
+        _LOG["slice"] = LogSlice(request.getfixturevalue("sx").log_path)
+    yield
+    _LOG.pop("slice", None)
 
 
 def run(sx: LocalServiceX, run_dir: Path, samples: list, fmt: str = "root-file") -> dict:
@@ -63,7 +77,8 @@ def run(sx: LocalServiceX, run_dir: Path, samples: list, fmt: str = "root-file")
 
 
 def log_text(sx: LocalServiceX) -> str:
-    return sx.log_path.read_text()
+    """The backend's log lines since this test started."""
+    return _LOG["slice"].read()
 
 
 def failure(guard) -> str:
@@ -218,7 +233,7 @@ def test_rest_api_without_the_client(sx, sample_file):
     request_id = post(sx.url + "/servicex/transformation", {
         "title": "direct", "file-list": [str(sample_file)], "selection": selection, "codegen": "uproot-raw",
         "result-destination": "object-store", "result-format": "parquet"})["request_id"]
-    for _ in range(30):  # each status request waits up to 2 s for the transform to end
+    for _ in range(30):  # each status request waits up to 3.5 s for the transform to end
         status = get(f"{sx.url}/servicex/transformation/{request_id}")
         if status["status"] == "Complete":
             break
