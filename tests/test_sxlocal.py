@@ -281,6 +281,39 @@ def test_exit_leaves_no_process_behind(tmp_path):
     assert "local ServiceX backend stopped" in (tmp_path / "sx.log").read_text()  # a clean SIGTERM shutdown
 
 
+def test_shared_backend_is_started_once_on_first_use_and_stopped(tmp_path, monkeypatch):
+    """compare's block: no start until a run needs it, one start for every run (any thread), stopped
+    at the end even on an error; ``$VIBEPLOT_LOCAL_SERVICEX`` wins over it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vibeplot.core.servicex.local.launcher import SHARED_ENV, backend_for_run, shared_backend
+
+    monkeypatch.delenv(SHARED_ENV, raising=False)
+
+    def one_run(i: int) -> tuple[str, int]:
+        with backend_for_run(log_path=tmp_path / f"run{i}" / "servicex-backend.log") as backend:
+            return backend.url, backend.pid
+
+    log = tmp_path / "compare" / "servicex-backend.log"
+    with pytest.raises(KeyError), shared_backend(log) as shared:
+        assert shared.starts == 0 and not log.exists()  # nothing needed it yet
+        with ThreadPoolExecutor(4) as pool:
+            used = set(pool.map(one_run, range(6)))
+        assert shared.starts == 1 and len(used) == 1
+        (url, pid), = used
+        assert get(url + "/servicex")["app-version"] and psutil.pid_exists(pid)
+        monkeypatch.setenv(SHARED_ENV, "http://127.0.0.1:9")
+        assert one_run(9) == ("http://127.0.0.1:9", None)
+        monkeypatch.delenv(SHARED_ENV)
+        raise KeyError("a cell failed")
+    assert not psutil.pid_exists(pid) and "local ServiceX backend stopped" in log.read_text()
+    assert not list(tmp_path.glob("run*/servicex-backend.log"))
+    # outside any block: one backend per run, logging in the run's directory
+    url_alone, pid_alone = one_run(7)
+    assert url_alone != url and not psutil.pid_exists(pid_alone)
+    assert "local ServiceX backend stopped" in (tmp_path / "run7" / "servicex-backend.log").read_text()
+
+
 def test_start_failure_is_reported(tmp_path):
     broken = LocalServiceX(log_path=tmp_path / "sx.log", python="/bin/false", startup_timeout=10)
     with pytest.raises(RuntimeError, match="exited .* before it was ready"):
