@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import ask, compare, config, datasets, doctor, hints, questions, rerun, runs, servicex, stacks, validate
+from . import ask, chat, compare, config, datasets, doctor, hints, questions, rerun, runs, servicex, stacks, validate
 from . import mcp
 
 
@@ -54,6 +54,7 @@ cli.add_command(servicex.servicex)
 cli.add_command(validate.validate)
 cli.add_command(runs.runs)
 cli.add_command(rerun.rerun)
+cli.add_command(chat.chat)
 cli.add_command(doctor.doctor)
 cli.add_command(config.config_command)
 cli.add_command(compare.compare)

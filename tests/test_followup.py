@@ -54,7 +54,10 @@ def test_references_name_their_input_in_the_marked_place():
     for name in ("uproot_opendata", "servicex_awkward", "rdataframe"):
         stack = plugins.get_stack(name)
         for path in sorted(stack.references_dir.rglob("*.py")) if stack.references_dir else ():
-            code = path.read_text(encoding="utf-8").replace("{{dataset}}", "/x/sample.root")
+            code = path.read_text(encoding="utf-8")
+            if re.search(r"\{\{dataset\d+\}\}", code):  # several datasets, one constant each: rerun keeps them
+                continue
+            code = code.replace("{{dataset}}", "/x/sample.root")
             assert "/y.root" in followup.substitute(code, location="/y.root"), path
             checked += 1
     assert checked >= 40
@@ -92,6 +95,19 @@ def test_which_run_is_continued(tmp_path):
     text = followup.with_parent("now with log y", new)  # no script: question and outcome only
     assert "### Earlier request\nq2" in text and "```python" not in text and "Outcome: declined" in text
     assert follows({"rerun_of": str(old)}) == "rerun of 20261201-a" and follows({}) == ""
+
+
+def test_runs_over_several_datasets(tmp_path):
+    """The parent's datasets are named again (files by location, catalog ones by name); --dataset is refused."""
+    files = {"name": "a.root", "location": "/d/a.root", "metadata": {"given_as_path": True}}
+    assert followup.parent_dataset({"dataset": files}) == "/d/a.root"
+    several = [{"name": "toy-zmumu-mc", "location": "/c/z.root", "metadata": {}}, files]
+    assert followup.parent_dataset({"dataset": several[0], "datasets": several}) == ["toy-zmumu-mc", "/d/a.root"]
+    run = _fake_run(tmp_path, "20261201-two", "q", script="INPUT_FILE = '/d/a.root'\n",
+                    started="2026-12-01T00:00:00+00:00", dataset=several[0], datasets=several)
+    with pytest.raises(ConfigError, match="reads several datasets"):
+        followup.rerun(followup.RerunOptions(run=run, dataset="/d/b.root", out=tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
 
 
 # -- end to end with the scripted server ----------------------------------------------------------
@@ -202,3 +218,32 @@ def test_servicex_rerun_with_more_files(sample, servicex_env, tmp_path):
     assert "NFiles=2" in script and "NFiles=1" not in script
     assert read_manifest(Path(record["run"]))["nfiles"] == 2
     assert log.read().strip(), "the session's ServiceX backend served no request"
+
+
+@pytest.mark.slow  # two model calls through the CLI: about 5-20 s
+def test_chat_follows_up_each_request(tmp_path):
+    """`vibeplot chat`: two requests (both declined by the scripted model, so nothing runs); the
+    second run follows the first and its prompt carries the first request."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "runs"
+    first, second = "Tell me a joke about muons", "And one about taus"
+    with ScriptedServer(["DECLINE: not a plot request"]) as server:
+        proc = subprocess.run(
+            [str(Path(sys.executable).with_name("vibeplot")), "chat", "--model", "openai/gpt-4o-mini", "--api-base",
+             server.url, "--no-cache", "--out", str(out)],
+            input=f"{first}\n\n{second}\nexit\nnever read\n", capture_output=True, text=True, cwd=tmp_path,
+            timeout=300, env=dict(os.environ))
+        requests = server.requests
+    assert proc.returncode == 0, proc.stderr
+    assert len(requests) == 2 and proc.stderr.count("the model declined") == 2, proc.stderr
+    by_question = {read_manifest(r)["question"]: r for r in out.iterdir()}
+    assert sorted(by_question) == sorted([first, second])
+    runs = [by_question[first], by_question[second]]
+    assert "parent_run" not in read_manifest(runs[0])
+    assert read_manifest(runs[1])["parent_run"] == str(runs[0].resolve())
+    user = requests[1]["messages"][-1]["content"]
+    assert f"### Earlier request\n{first}" in user and "Outcome: declined" in user
+    assert "Earlier request" not in requests[0]["messages"][-1]["content"]

@@ -80,10 +80,17 @@ def split_parent(words: tuple[str, ...], out: Path) -> tuple[tuple[str, ...], Pa
     return words, latest_run(out)
 
 
-def parent_dataset(manifest: dict) -> str | None:
+def parent_dataset(manifest: dict) -> str | list[str] | None:
     """How to name the parent run's dataset again (``--dataset``): its location when it was given as
-    a file or URL, else its name (a catalog dataset, notes and all)."""
-    ds = manifest.get("dataset")
+    a file or URL, else its name (a catalog dataset, notes and all); a list for a run over several."""
+    several = manifest.get("datasets")
+    if isinstance(several, list) and len(several) > 1:
+        names = [_dataset_arg(ds) for ds in several]
+        return names if all(names) else None
+    return _dataset_arg(manifest.get("dataset"))
+
+
+def _dataset_arg(ds) -> str | None:
     if not isinstance(ds, dict):
         return None
     meta = ds.get("metadata") or {}
@@ -256,9 +263,13 @@ def rerun(opts: RerunOptions, status: Callable[[str], None] = lambda message: No
     stack = plugins.get_stack(manifest.get("stack"))
     question = str(manifest.get("question") or "")
     limits = opts.limits or sandbox.Limits()
+    if opts.dataset is not None and isinstance(parent_dataset(manifest), list):
+        raise ConfigError(f"{parent.name} reads several datasets; --dataset replaces the one INPUT_FILE of a script",
+                          hint=f"ask for a new script: vibeplot ask --continue {parent} --dataset ... \"same plot\"")
     given = opts.dataset or parent_dataset(manifest)
-    ds, resolution = loop.choose_dataset(loop.AskOptions(question=question, stack=stack.name, dataset=given,
-                                                         choose=opts.choose), stack)
+    datasets, resolutions = loop.choose_datasets(loop.AskOptions(question=question, stack=stack.name, dataset=given,
+                                                                 choose=opts.choose), stack)
+    ds, resolution = datasets[0], resolutions[0]
     if opts.dataset is not None:
         location = ds.location.removeprefix("rucio://")
         old = current_input(code)
@@ -272,9 +283,10 @@ def rerun(opts: RerunOptions, status: Callable[[str], None] = lambda message: No
     isolated = isolation.choose(isolation.mode(limits.isolation))
     if not isolated.available:
         isolation.warning_once(isolated.detail)
-    if ds.prepare:
-        status(f"preparing dataset {ds.name}")
-        ds.prepare()
+    for d in datasets:
+        if d.prepare:
+            status(f"preparing dataset {d.name}")
+            d.prepare()
     record = RunRecord(opts.out or Path(config.DEFAULT_OUT), question, {
         "vibeplot_version": __version__,
         "question_id": manifest.get("question_id"),
@@ -287,6 +299,8 @@ def rerun(opts: RerunOptions, status: Callable[[str], None] = lambda message: No
         "nfiles": opts.nfiles,
         "dataset": ds.as_dict(),
         "dataset_resolution": resolution,
+        "datasets": [d.as_dict() for d in datasets],  # as ask records them (the first is "dataset")
+        "dataset_resolutions": resolutions,
         "versions": plugins.installed_versions(["vibeplot", *stack.packages]),
         "max_iterations": 1,
         "limits": vars(limits),
@@ -296,7 +310,7 @@ def rerun(opts: RerunOptions, status: Callable[[str], None] = lambda message: No
         record.write(1, "script.py", code)
         workdir = record.attempt_dir(1)
         status("running the script")
-        with sandbox.granting(loop.grant_for(stack, ds)):
+        with sandbox.granting(loop.grant_for(stack, datasets)):
             result = (stack.runner or loop._default_runner)(workdir / "script.py", workdir=workdir, limits=limits,
                                                             dataset=ds)
         record.manifest["isolation"] = result.isolation
