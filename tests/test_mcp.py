@@ -219,3 +219,47 @@ def test_missing_extra_names_it(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "needs the 'mcp' extra" in done.stderr and "pip install 'vibeplot[mcp]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow  # a server of its own: about 12 s here, most of it start-up
+@pytest.mark.timeout(180)
+def test_stdout_carries_only_the_protocol(tmp_path):
+    """Raw stdio, no SDK client: every line the server writes to stdout is a JSON-RPC message, also when
+    vibeplot prints (the warning of scripts run without isolation); vibeplot's lines go to stderr."""
+    import json
+    import subprocess
+
+    from mcp_types.version import LATEST_HANDSHAKE_VERSION
+
+    exe = Path(sys.executable).with_name("vibeplot")
+    proc = subprocess.Popen([str(exe), "mcp", "--out", str(tmp_path / "runs"), "--isolation", "none"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    lines: list[bytes] = []
+
+    def send(message: dict):
+        proc.stdin.write(json.dumps({"jsonrpc": "2.0", **message}).encode() + b"\n")
+        proc.stdin.flush()
+
+    def reply(n: int) -> dict:
+        while line := proc.stdout.readline():
+            lines.append(line)
+            if json.loads(line).get("id") == n:
+                return json.loads(line)
+        raise AssertionError(f"no reply {n}: {proc.stderr.read().decode()}")
+
+    try:
+        send({"id": 1, "method": "initialize", "params": {"protocolVersion": LATEST_HANDSHAKE_VERSION, "capabilities": {},
+                                                          "clientInfo": {"name": "raw", "version": "0"}}})
+        assert reply(1)["result"]["serverInfo"]["name"] == "vibeplot"
+        send({"method": "notifications/initialized"})
+        refused = "import matplotlib.pyplot as plt\nplt.plot([1])\nplt.show()\n"  # refused before it runs
+        send({"id": 2, "method": "tools/call", "params": {"name": "run_code", "arguments": {"code": refused}}})
+        result = reply(2)["result"]["structuredContent"]
+    finally:
+        proc.stdin.close()
+        lines += proc.stdout.read().splitlines(keepends=True)
+        stderr = proc.stderr.read().decode()
+        proc.wait(30)
+    assert result["policy_problems"] and any("WITHOUT isolation" in w for w in result["warnings"])
+    assert "WITHOUT isolation" in stderr
+    assert all(json.loads(line)["jsonrpc"] == "2.0" for line in lines), lines
