@@ -90,6 +90,7 @@ def test_tools_are_listed_with_schemas(server):
     assert tools["run_code"].input_schema["required"] == ["code"]
     assert {"ok", "stderr_tail", "advice", "histograms", "run_dir"} <= set(tools["run_code"].output_schema["properties"])
     assert "status" in tools["validate"].output_schema["properties"]
+    assert tools["resolve_dataset"].annotations.read_only_hint and not tools["run_code"].annotations.read_only_hint
 
 
 def test_list_stacks_and_questions(server):

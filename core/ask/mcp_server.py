@@ -543,7 +543,7 @@ def build_server(settings: Settings):
 
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
-    from mcp_types import CallToolResult, ImageContent, TextContent
+    from mcp_types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 
     from vibeplot.core.errors import VibeplotError
 
@@ -552,6 +552,11 @@ def build_server(settings: Settings):
         instructions="vibeplot makes HEP plots: resolve a dataset, read the prompt and hints for a stack, run "
                      "analysis code in a sandbox and get the PNGs and histograms back, validate benchmark "
                      "questions, or run the whole ask loop.")
+
+    #: hints for the client: what only reads, what writes run directories (never deleting anything)
+    reads = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+    records = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False)
+    verdicts = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
     @contextlib.contextmanager
     def errors():
@@ -568,24 +573,24 @@ def build_server(settings: Settings):
             content.append(ImageContent(type="image", data=data, mime_type="image/png"))
         return CallToolResult(content=content, structured_content=info.model_dump(mode="json"))
 
-    @server.tool(name="list_stacks", description=TOOLS["list_stacks"])
+    @server.tool(name="list_stacks", annotations=reads, description=TOOLS["list_stacks"])
     def list_stacks_tool() -> list[StackInfo]:
         with errors():
             return list_stacks()
 
-    @server.tool(name="list_questions", description=TOOLS["list_questions"]
+    @server.tool(name="list_questions", annotations=reads, description=TOOLS["list_questions"]
                  + " spec: comma-separated ids or sets (adl, extra, all).")
     def list_questions_tool(spec: str = "all") -> list[QuestionInfo]:
         with errors():
             return list_questions(spec)
 
-    @server.tool(name="resolve_dataset", description=TOOLS["resolve_dataset"]
+    @server.tool(name="resolve_dataset", annotations=reads, description=TOOLS["resolve_dataset"]
                  + " stack: prefer datasets that stack reads.")
     def resolve_dataset_tool(phrase: str, stack: str | None = None) -> Resolution:
         with errors():
             return resolve_dataset(phrase, stack)
 
-    @server.tool(name="get_prompt", description=TOOLS["get_prompt"]
+    @server.tool(name="get_prompt", annotations=reads, description=TOOLS["get_prompt"]
                  + " stack: default the default stack; dataset: a phrase, local file or URL (default: the one "
                    "the question names, its benchmark dataset, or the embedded sample).")
     def get_prompt_tool(question: str, stack: str | None = None,
@@ -595,7 +600,7 @@ def build_server(settings: Settings):
         return CallToolResult(content=[TextContent(type="text", text=info.text)],
                               structured_content=info.model_dump(mode="json"))
 
-    @server.tool(name="run_code", description=TOOLS["run_code"]
+    @server.tool(name="run_code", annotations=records, description=TOOLS["run_code"]
                  + " The script reads the dataset's location (see resolve_dataset or get_prompt) and saves its "
                    "plots as PNG files in the working directory. question (optional): the benchmark question it "
                    "answers; then the plot is validated. The sandbox limits are the server's.")
@@ -608,7 +613,7 @@ def build_server(settings: Settings):
             summary += f"; verdict {info.verdict.status}"
         return with_images(info, info.run_dir, info.plots, summary)
 
-    @server.tool(name="validate", description=TOOLS["validate"]
+    @server.tool(name="validate", annotations=verdicts, description=TOOLS["validate"]
                  + " run: a run directory (or its name under the server's output folder); or histograms: the "
                    "histograms run_code returned, with question and optionally dataset (default: the "
                    "question's).")
@@ -617,7 +622,7 @@ def build_server(settings: Settings):
         with errors():
             return validate(settings, question, run, histograms, dataset)
 
-    @server.tool(name="ask", description=TOOLS["ask"]
+    @server.tool(name="ask", annotations=records, description=TOOLS["ask"]
                  + " model: a litellm model string, or 'reference' for the curated solutions of benchmark "
                    "questions (default: the configured model; its key comes from the server's settings).")
     def ask_tool(question: str, stack: str | None = None, model: str | None = None, dataset: str | None = None,
