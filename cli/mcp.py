@@ -24,7 +24,7 @@ def mcp(out, timeout, memory_mb, isolation):
     \b
     Tools: list_stacks, list_questions, resolve_dataset, get_prompt, run_code,
     validate, ask (see the README).  stdout is the protocol channel; messages go
-    to stderr.  The limits and isolation above apply to every script; a client
+    to stderr.  The limits and isolation options apply to every script; a client
     cannot change them.  Exit code 2: the 'mcp' extra is not installed, or a bad option.
     """
     from vibeplot.core.errors import require_extra
