@@ -498,9 +498,18 @@ def _registered() -> tuple[tuple[Question, str, Signature, frozenset[str], str],
     out = []
     for q in registry().values():
         phrasings = (q.text, *q.aliases)
-        words = frozenset(w for p in phrasings for w in signature(p).rest)
-        out += [(q, p, signature(p), words, canonical(p)) for p in phrasings]
+        # a question about several samples names them; matched without those names, as asked text is
+        # (the loop takes the dataset phrases out first: the Z in "the toy Z->mumu MC" is no selection)
+        bare = [_without_datasets(p) for p in phrasings] if len(q.datasets) > 1 else list(phrasings)
+        words = frozenset(w for p in bare for w in signature(p).rest)
+        out += [(q, p, signature(b), words, canonical(b)) for p, b in zip(phrasings, bare)]
     return tuple(out)
+
+
+def _without_datasets(text: str) -> str:
+    from vibeplot.core.resolver import find_phrases, strip_phrases
+
+    return strip_phrases(text, find_phrases(text))
 
 
 def explain(text: str) -> Match:

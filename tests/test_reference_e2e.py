@@ -43,10 +43,12 @@ def ask_reference(stack: str, mode: str, qid: str, tmp_path_factory, sample, req
         if registry()[qid].dataset == "weighted sample":  # met-weighted, met-lumi: the embedded weighted sample
             from vibeplot.datasets import embedded
 
-            data = embedded.ensure_sample(weighted=True)
+            data = [embedded.ensure_sample(weighted=True)]
+        elif len(registry()[qid].datasets) > 1:  # several samples: each toy sample, in the registered order
+            data = sample_files(qid)
         else:
-            data = sample
-        extra = ["--dataset", str(data)] if mode == "direct" else []
+            data = [sample]
+        extra = [arg for path in data for arg in ("--dataset", str(path))] if mode == "direct" else []
         shared = qid != PER_RUN_BACKEND
         shared_servicex = request.getfixturevalue("shared_servicex") if shared else None
         log = LogSlice(shared_servicex.log_path) if shared else None
@@ -55,6 +57,14 @@ def ask_reference(stack: str, mode: str, qid: str, tmp_path_factory, sample, req
         run = only_run_dir(cwd / "vibeplot-runs") if (cwd / "vibeplot-runs").exists() else None
         _runs[key] = (proc, run, log.read() if shared else None)
     return _runs[key]
+
+
+def sample_files(qid) -> list:
+    """The files of a question about several samples (the embedded toy samples), in its registered order."""
+    from vibeplot.core.resolver import ResolveContext, resolve_one
+    from vibeplot.datasets import embedded
+
+    return [embedded.ensure_toy_sample(resolve_one(p, ResolveContext()).name) for p in registry()[qid].datasets]
 
 
 def all_variants(qid, tmp_path_factory, sample, request) -> dict[tuple, object]:
@@ -68,11 +78,17 @@ def all_variants(qid, tmp_path_factory, sample, request) -> dict[tuple, object]:
 
 
 def histograms(run) -> dict[str, list]:
-    """Per plot file: (edges, values) of every histogram drawn, from the capture sidecars."""
+    """Per plot file: (edges, contents) of every histogram drawn, from the capture sidecars; a stacked
+    component's own contents (values - baseline); a histogram drawn twice (ROOT's data points over the
+    simulation) once; in a canonical order (stacks draw a figure's histograms in different orders)."""
     out = {}
     for png in read_manifest(run)["plots"]:
         sidecar = json.loads((run / f"{png}.json").read_text())
-        out[png] = [(np.array(h["edges"]), np.array(h["values"])) for ax in sidecar["axes"] for h in ax["histograms"]]
+        drawn = {}
+        for h in (h for ax in sidecar["axes"] for h in ax["histograms"]):
+            values = np.array(h["values"]) - np.array(h.get("baseline") or 0.0)
+            drawn.setdefault((tuple(h["edges"]), tuple(values)), (np.array(h["edges"]), values))
+        out[png] = sorted(drawn.values(), key=lambda ev: (len(ev[0]), ev[0][0], ev[0][-1], float(ev[1].sum())))
     return out
 
 
@@ -120,7 +136,8 @@ def test_stacks_agree_bin_for_bin(qid, tmp_path_factory, sample, request):
 def test_every_reference_validates_every_other(qid, tmp_path_factory, sample, request):
     runs = all_variants(qid, tmp_path_factory, sample, request)
     values = {v: json.loads((run / "attempt-1" / TRUTH_VALUES).read_text()) for v, run in runs.items()}
-    assert all(len(recorded) == len(read_manifest(runs[v])["plots"]) for v, recorded in values.items()), \
+    per_plot = max(1, len(registry()[qid].datasets))  # one histogram per sample in a several-samples figure
+    assert all(len(recorded) == per_plot * len(read_manifest(runs[v])["plots"]) for v, recorded in values.items()), \
         {v: [r["source"] for r in recorded] for v, recorded in values.items()}
     for truth, recorded in values.items():
         for candidate, run in runs.items():
