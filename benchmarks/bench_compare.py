@@ -10,6 +10,9 @@ asked.  The compare is 8 questions (ADL 1-8) × 2 models (openai/gpt-4o-mini, op
 (target >= 5), the mean script time per cell, and the speed-up bound of this machine: model
 calls overlap freely, but scripts share the cores (``RUN_SLOTS``), so with S seconds of script
 per cell and C cores no schedule beats (serial seconds per cell) / max(that / 8, S / C).
+Scripts run in warm workers (``vibeplot.core.sandbox.warm``; ``--cold``: new interpreters), and the
+section first prints the per-script overhead of ``run_script`` cold and warm (an empty script, one
+importing the scientific stack; target: warm <= 1 s), then per cell the script's start-up and CPU.
 
 ServiceX section (``--only servicex`` runs it alone): ``vibeplot ask -m reference`` on ``--question``
 (default adl-1), on servicex_awkward with one local ServiceX backend shared by every run as a compare
@@ -108,6 +111,35 @@ def servicex_section(qid: str, repeat: int) -> None:
                   f"fetched after {seconds(at, fetched[rid]):.2f} s (the client sleeps 5 s before its first look)")
 
 
+def overhead_line() -> None:
+    """The per-script overhead of run_script, cold against warm (see warm.measure_overhead)."""
+    from vibeplot.core.sandbox import warm
+
+    o = warm.measure_overhead(repeats=3)
+    print(f"per-script overhead (run_script, median of 3): empty script cold {o['cold_empty']:.2f} s, "
+          f"warm {o['warm_empty']:.2f} s (start-up {o['warm_startup']:.2f} s, request to first line); "
+          f"importing numpy/awkward/uproot/vector/hist/mplhep/matplotlib cold {o['cold_imports']:.2f} s, "
+          f"warm {o['warm_imports']:.2f} s   (target: warm <= 1 s)")
+
+
+def cell_script_line(out: Path, rows: list[dict]) -> None:
+    """Per cell: the script's start-up overhead and CPU seconds (warm workers record both in run.json)."""
+    import json
+    import statistics
+
+    runs = [a["run"] for r in rows for a in json.loads((out / r["run_dir"] / "run.json").read_text())["attempts"]
+            if "run" in a]
+    workers = {w: sum(r.get("worker") == w for r in runs) for w in ("warm", "cold")}
+    startup = [r["startup_seconds"] for r in runs if "startup_seconds" in r]
+    cpu = [r["cpu_seconds"] for r in runs if "cpu_seconds" in r]
+    if startup:
+        print(f"  per-cell script overhead: start-up {statistics.median(startup):.2f} s median, "
+              f"{max(startup):.2f} s max; script CPU {statistics.mean(cpu):.2f} s mean "
+              f"({workers['warm']} warm, {workers['cold']} cold runs)")
+    else:
+        print(f"  per-cell script overhead: not measured ({workers['warm']} warm, {workers['cold']} cold runs)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=2.0)
@@ -115,6 +147,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["jobs", "servicex"], default=None, help="run one section")
     parser.add_argument("--question", default="adl-1", help="the ServiceX section's question")
     parser.add_argument("--repeat", type=int, default=2, help="the ServiceX section's runs per stack")
+    parser.add_argument("--cold", action="store_true", help="the jobs section without warm workers")
     args = parser.parse_args()
     if args.only != "jobs":
         servicex_section(args.question, args.repeat)
@@ -122,6 +155,7 @@ def main() -> None:
         return
 
     sample = embedded.ensure_sample()
+    overhead_line()
     questions = [q.id for q in select("adl")]
     base = Path(tempfile.mkdtemp(prefix="vibeplot-bench-compare-"))
     timings = {}
@@ -129,7 +163,7 @@ def main() -> None:
         def options(jobs: int) -> CompareOptions:
             return CompareOptions(questions=questions, stacks=["uproot_opendata"], models=MODELS,
                                   trials=args.trials, jobs=jobs, out=base / f"jobs{jobs}", api_base=server.url,
-                                  baseline=False)
+                                  baseline=False, warm=not args.cold)
 
         prepare_truth(options(1))  # truth values cached before timing
         for jobs in (1, 8):
@@ -141,6 +175,7 @@ def main() -> None:
             script = sum(r["script_seconds"] for r in rows) / len(rows)
             print(f"--jobs {jobs}: {timings[jobs]:6.1f} s wall for {result.ran} cells "
                   f"({correct} correct; mean script {script:.2f} s, model latency {args.latency:.1f} s per call)")
+            cell_script_line(base / f"jobs{jobs}", rows)
     ratio = timings[1] / timings[8]
     cores = os.cpu_count() or 1
     cell = timings[1] / result.ran  # serial seconds per cell: model latency + script + bookkeeping

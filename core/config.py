@@ -116,6 +116,7 @@ SETTINGS = {
     "prices": 'compare: USD per million input/output tokens of models litellm has no price for, a table of "MODEL" = "IN/OUT" (--price)',
     "strict": "ask exits 1 on a wrong or unverifiable verdict (--strict)",
     "lumi": "ask: integrated luminosity (fb^-1) to normalise simulation to when the question states none (--lumi)",
+    "warm_workers": "scripts run in warm workers, the scientific stack imported once (--warm); default: compare yes, ask no",
 }
 
 

@@ -140,6 +140,19 @@ def test_output_cap_and_refused_pngs(run):
     assert "met.png is not a PNG image" in result.describe() and "secret.png is not a regular file" in result.describe()
 
 
+def test_files_naming_the_attempt_directory_work_as_in_a_cold_run(pool, tmp_path):
+    """A ServiceX servicex.yaml puts the client's cache in the attempt directory, by its path."""
+    workdir = tmp_path / "attempt"
+    workdir.mkdir()
+    (workdir / "where.txt").write_text(f"cache_path: {workdir / 'cache'}\nother: {workdir}-2/x\n")
+    (workdir / "script.py").write_text("import os\npath = open('where.txt').read().split()[1]\n"
+                                       "os.makedirs(path)\nopen(os.path.join(path, 'made'), 'w').write('1')\n")
+    result = run_script(workdir / "script.py", workdir=workdir)
+    assert result.worker == "warm" and result.returncode == 0, result.stderr
+    assert (workdir / "cache" / "made").read_text() == "1"
+    assert (workdir / "where.txt").read_text().startswith(f"cache_path: {workdir / 'cache'}\n")  # untouched
+
+
 # -- nothing carried from one script to the next ----------------------------------------------------
 
 CHANGE_EVERYTHING = """

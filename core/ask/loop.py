@@ -348,8 +348,10 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
                 "isolation": result.isolation,
                 "worker": result.worker,  # "warm" (a pre-imported worker) or "cold"
             }
-            if result.startup_seconds is not None:
+            if result.startup_seconds is not None:  # warm: request to first line; CPU of the script's process
                 attempt["run"]["startup_seconds"] = round(result.startup_seconds, 3)
+            if result.cpu_seconds is not None:
+                attempt["run"]["cpu_seconds"] = round(result.cpu_seconds, 3)
             if result.rejected:
                 attempt["run"]["rejected"] = result.rejected
             if result.cut_bytes:

@@ -27,7 +27,8 @@ slot* instead of a new interpreter:
 * the writable place is a per-slot folder (bound at its own path, like a cold run's
   attempt directory): before each script vibeplot makes a fresh job folder in it with a
   copy of the attempt directory's top-level regular files (the script, a ServiceX
-  ``servicex.yaml``), and afterwards moves what the script created or changed into the
+  ``servicex.yaml``; a small file that names the attempt directory by its path names the job
+  folder in its copy, e.g. the ServiceX client's cache), and afterwards moves what the script created or changed into the
   attempt directory (a rename, or a copy that never follows a link) and empties the slot
   folder, so no other run's files are ever visible to a script;
 * a script cannot end or stop its server (PID 1 of its namespace ignores SIGKILL and
@@ -37,8 +38,9 @@ slot* instead of a new interpreter:
 
 Slots are keyed by (python, grant, ``/tmp`` size): a script needing another grant (the
 network for ServiceX, another dataset file, a ``servicex.yaml`` in its home) gets a slot
-of its own; at most ``size`` slots (default: the core count) exist, an idle slot of
-another key is closed to make room.  Whenever the warm path cannot be used — no
+of its own; at most ``size`` slots exist (default: twice the core count, so a compare mixing
+two grants keeps an idle server of each; a server is about 130 MB resident), and an idle slot
+of another key is closed to make room.  Whenever the warm path cannot be used — no
 bubblewrap, a server that fails to start, a slot that dies before the script starts — the
 script runs cold, exactly as without workers.  ``run.json`` records ``worker``
 (``warm``/``cold``) and the measured ``startup_seconds`` of every warm attempt.
@@ -61,6 +63,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
 import shutil
 import socket
@@ -134,6 +137,19 @@ def _copy_entry(src: Path, dst: Path) -> None:
         fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as source, open(dst, "xb") as target:
             shutil.copyfileobj(source, target)
+
+
+def _point_to(copy: Path, workdir: Path, job_dir: Path) -> None:
+    """In a small copied file that names the attempt directory by its absolute path (a ServiceX
+    ``servicex.yaml`` puts its cache there), name the job folder instead: the script then writes
+    where a cold run would have, and those files come back with the rest."""
+    if copy.stat().st_size > 2**20:
+        return
+    data = copy.read_bytes()
+    old = os.fsencode(workdir)
+    if old in data:
+        new = os.fsencode(job_dir)
+        copy.write_bytes(re.sub(re.escape(old) + rb"(?![\w.-])", lambda _: new, data))
 
 
 def _move(src: Path, dst: Path) -> None:
@@ -239,6 +255,7 @@ class _Slot:
             with contextlib.suppress(OSError):
                 if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_size <= COPY_MAX_BYTES:
                     _copy_entry(Path(entry.path), job_dir / entry.name)
+                    _point_to(job_dir / entry.name, workdir, job_dir)
         script = Path(script).resolve()
         try:
             inside = job_dir / script.relative_to(workdir)
@@ -369,7 +386,7 @@ class WarmPool:
     """Worker slots for the scripts run within :func:`workers` (thread-safe)."""
 
     def __init__(self, size: int | None = None, root: Path | None = None, modules=WARM_MODULES):
-        self.size = size or os.cpu_count() or 1
+        self.size = size or 2 * (os.cpu_count() or 1)
         self.modules = tuple(modules)
         self._own_root = root is None
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="warm-", dir=_cache_root()))
@@ -499,9 +516,10 @@ def measure_overhead(repeats: int = 3, python: str = sys.executable) -> dict[str
     scripts = {"empty": "", "imports": "import numpy, awkward, uproot, vector, hist, mplhep\n"
                                        "import matplotlib.pyplot as plt\n"}
     times: dict[str, list[float]] = {}
+    runs = iter(range(1 << 30))
     with tempfile.TemporaryDirectory(prefix="vibeplot-overhead-") as tmp:
         def once(kind: str, name: str) -> None:
-            workdir = Path(tmp) / f"{kind}-{name}-{len(times.get(f'{kind}_{name}', []))}"
+            workdir = Path(tmp) / f"{kind}-{name}-{next(runs)}"
             workdir.mkdir()
             (workdir / "script.py").write_text(scripts[name], encoding="utf-8")
             result = run_script(workdir / "script.py", workdir=workdir, python=python, poll_seconds=0.01)
