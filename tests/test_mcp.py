@@ -55,8 +55,8 @@ class Client:
     def run(self, coro, timeout: float = 240):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def call(self, name: str, **arguments):
-        return self.run(self.session.call_tool(name, arguments))
+    def call(self, name: str, progress=None, **arguments):
+        return self.run(self.session.call_tool(name, arguments, progress_callback=progress))
 
     def close(self):
         self.loop.call_soon_threadsafe(self.stop.set)
@@ -199,12 +199,18 @@ def test_failing_script_returns_tails_and_advice(server, sample):
 
 @pytest.mark.slow
 def test_ask_with_the_reference_model(server):
-    got = server.call("ask", question="Plot the missing ET of all events", model="reference")
+    heard = []
+
+    async def progress(done, total, message):
+        heard.append(message)
+
+    got = server.call("ask", question="Plot the missing ET of all events", model="reference", progress=progress)
     assert not got.is_error, _text(got)
     info = got.structured_content
     assert info["outcome"] == "plot" and info["question_id"] == "adl-1" and info["verdict"]["status"] == "correct"
     assert info["attempts"] == [{"n": 1, "status": "plot", "detail": ""}] and "uproot.open" in info["script"]
     assert [c.mime_type for c in got.content if c.type == "image"] == ["image/png"]
+    assert "attempt 1/3: running the script" in heard, heard  # the loop's progress, as MCP notifications
 
 
 def test_missing_extra_names_it(tmp_path):

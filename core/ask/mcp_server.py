@@ -321,8 +321,9 @@ def _histograms(run_dir: Path, plots: list[str]) -> list[dict]:
 
 
 def run_code(settings: Settings, code: str, stack: str | None = None, dataset: str | None = None,
-             question: str | None = None) -> RunInfo:
-    """Run ``code`` as one attempt of ``ask`` runs a model's script (see :mod:`vibeplot.core.ask.loop`)."""
+             question: str | None = None, status=None) -> RunInfo:
+    """Run ``code`` as one attempt of ``ask`` runs a model's script (see :mod:`vibeplot.core.ask.loop`).
+    ``status(message)`` hears progress (default: :meth:`Settings.say`)."""
     from vibeplot.core import plugins, policies
     from vibeplot.core.ask.loop import _default_runner, _logs, grant_for
     from vibeplot.core.ask.rundir import RunRecord
@@ -332,6 +333,7 @@ def run_code(settings: Settings, code: str, stack: str | None = None, dataset: s
 
     if not code.strip():
         raise ConfigError("the code is empty")
+    say = status or settings.say
     st = plugins.get_stack(plugins.stack_setting(stack))
     reading = _reading(question)
     if question and reading.known is None:
@@ -343,7 +345,7 @@ def run_code(settings: Settings, code: str, stack: str | None = None, dataset: s
     if not isolated.available:
         warnings.append(isolation.warning_once(isolated.detail))
     if ds.prepare:
-        settings.say(f"preparing dataset {ds.name}")
+        say(f"preparing dataset {ds.name}")
         ds.prepare()
     known = reading.known
     label = question or f"run_code {st.name} {ds.name}"
@@ -374,7 +376,7 @@ def run_code(settings: Settings, code: str, stack: str | None = None, dataset: s
                            question_id=known.id if known else None, policy_problems=problems, stdout_tail="",
                            stderr_tail="", advice=[], plots=[], rejected=[], histograms=[], verdict=None,
                            warnings=warnings)
-        settings.say(f"running a script ({st.name}, {ds.name})")
+        say(f"running a script ({st.name}, {ds.name})")
         workdir = record.attempt_dir(1)
         runner = st.runner or _default_runner
         with sandbox.granting(grant_for(st, ds)):
@@ -393,7 +395,7 @@ def run_code(settings: Settings, code: str, stack: str | None = None, dataset: s
             record.add_attempt({**attempt, "status": "plot"})
             record.finish("plot", f"{len(result.new_pngs)} plot(s)", result.new_pngs)
             if known is not None:
-                settings.say("validating the plot against the reference")
+                say("validating the plot against the reference")
                 verdict = _verdict(record.path, record.manifest)
         else:
             failure = Failure(code, stdout, stderr, result.returncode, timed_out=result.timed_out,
@@ -480,7 +482,7 @@ def validate(settings: Settings, question: str | None = None, run: str | None = 
 
 
 def ask(settings: Settings, question: str, stack: str | None = None, model: str | None = None,
-        dataset: str | None = None, max_iterations: int | None = None) -> AskInfo:
+        dataset: str | None = None, max_iterations: int | None = None, status=None) -> AskInfo:
     """``vibeplot ask``: the model, its server and key come from the settings (environment, config
     file) unless ``model`` is given; the key is never returned."""
     from vibeplot.core import plugins
@@ -501,7 +503,7 @@ def ask(settings: Settings, question: str, stack: str | None = None, model: str 
                       api_base=config.setting("api_base", None), api_key=llm.key_setting(None),
                       llm_timeout=llm.timeout_setting(None), dataset=dataset or None, max_iterations=iterations,
                       out=settings.out, limits=settings.limits, lumi=config.lumi_setting(None))
-    result = run_ask(opts, status=settings.say)
+    result = run_ask(opts, status=status or settings.say)
     manifest = result.manifest
     attempts = []
     for a in manifest.get("attempts", []):
@@ -541,7 +543,8 @@ def build_server(settings: Settings):
     """The MCP server (``mcp.server.mcpserver.MCPServer``) with vibeplot's tools."""
     from typing import Annotated
 
-    from mcp.server.mcpserver import MCPServer
+    import anyio.from_thread
+    from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp_types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 
@@ -565,6 +568,22 @@ def build_server(settings: Settings):
             yield
         except VibeplotError as err:
             raise ToolError(str(err) + (f" ({err.hint})" if err.hint else "")) from None
+
+    def progress(ctx: Context):
+        """Progress lines to stderr and, when the client asked for them, as MCP progress notifications
+        (a tool runs in a worker thread; the notification is sent from the event loop)."""
+        count = 0
+
+        def status(message: str) -> None:
+            nonlocal count
+            settings.say(message)
+            count += 1
+            try:
+                anyio.from_thread.run(ctx.report_progress, count, None, message)
+            except Exception:  # a client gone or not listening: progress is never worth failing for
+                pass
+
+        return status
 
     def with_images(info: BaseModel, run_dir: str, plots: list[str], summary: str) -> CallToolResult:
         content: list = [TextContent(type="text", text=summary),
@@ -604,10 +623,10 @@ def build_server(settings: Settings):
                  + " The script reads the dataset's location (see resolve_dataset or get_prompt) and saves its "
                    "plots as PNG files in the working directory. question (optional): the benchmark question it "
                    "answers; then the plot is validated. The sandbox limits are the server's.")
-    def run_code_tool(code: str, stack: str | None = None, dataset: str | None = None,
+    def run_code_tool(code: str, ctx: Context, stack: str | None = None, dataset: str | None = None,
                       question: str | None = None) -> Annotated[CallToolResult, RunInfo]:
         with errors():
-            info = run_code(settings, code, stack, dataset, question)
+            info = run_code(settings, code, stack, dataset, question, status=progress(ctx))
         summary = f"{info.status}: {len(info.plots)} plot(s) in {info.run_dir}"
         if info.verdict is not None:
             summary += f"; verdict {info.verdict.status}"
@@ -625,10 +644,10 @@ def build_server(settings: Settings):
     @server.tool(name="ask", annotations=records, description=TOOLS["ask"]
                  + " model: a litellm model string, or 'reference' for the curated solutions of benchmark "
                    "questions (default: the configured model; its key comes from the server's settings).")
-    def ask_tool(question: str, stack: str | None = None, model: str | None = None, dataset: str | None = None,
-                 max_iterations: int | None = None) -> Annotated[CallToolResult, AskInfo]:
+    def ask_tool(question: str, ctx: Context, stack: str | None = None, model: str | None = None,
+                 dataset: str | None = None, max_iterations: int | None = None) -> Annotated[CallToolResult, AskInfo]:
         with errors():
-            info = ask(settings, question, stack, model, dataset, max_iterations)
+            info = ask(settings, question, stack, model, dataset, max_iterations, status=progress(ctx))
         summary = f"{info.outcome}: {info.message} ({info.run_dir})"
         if info.verdict is not None:
             summary += f"; verdict {info.verdict.status}"
