@@ -52,6 +52,9 @@ def _interactive_chooser():
 @click.option("--lumi", type=float, default=None,
               help="Integrated luminosity (fb^-1) to normalise simulation to when the question states none; "
                    "it goes into the prompt's dataset section. Default: $VIBEPLOT_LUMI, the config file, or none.")
+@click.option("--format", "formats", default=None, metavar="png[,pdf][,svg]",
+              help="Also save each plot as PDF and/or SVG next to its PNG (the same figure, saved by vibeplot's "
+                   "capture module and checked), e.g. png,pdf. Default: $VIBEPLOT_FORMAT, the config file, or png.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the run's summary as one JSON object on stdout (progress and the table go to stderr).")
 @click.option("--warm/--no-warm", default=None,
@@ -62,7 +65,7 @@ def _interactive_chooser():
                    "--out). The prompt carries that run's question, final script and results; its stack, model "
                    "and dataset are the defaults.")
 def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_iterations, out, no_cache, timeout,
-        memory_mb, isolation, strict, lumi, as_json, continue_, warm):
+        memory_mb, isolation, strict, lumi, as_json, continue_, warm, formats):
     """Turn QUESTION into a plot: ask the model for code, run it, fix it until it works.
 
     \b
@@ -110,7 +113,8 @@ def ask(question, stack, model, api_base, api_key, llm_timeout, dataset, max_ite
         max_iterations=int(config.setting("max_iterations", max_iterations, config.DEFAULT_MAX_ITERATIONS)),
         out=out or Path(config.setting("out", None, config.DEFAULT_OUT)),
         use_cache=not no_cache,
-        limits=Limits(timeout=timeout, memory_mb=memory_mb, isolation=isolation_mode(isolation)),
+        limits=Limits(timeout=timeout, memory_mb=memory_mb, isolation=isolation_mode(isolation),
+                      extra_formats=config.formats_setting(formats)),  # a bad value: exit 2 before any work
         # an ambiguous dataset phrase: ask on a terminal, else take the best match and warn
         choose=_interactive_chooser(),
         lumi=config.lumi_setting(lumi),  # a bad value: exit 2 before any work

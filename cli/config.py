@@ -24,6 +24,7 @@ def config_command(as_json):
                 "out": config.DEFAULT_OUT, "isolation": isolation.mode(), "strict": False}
     defaults["prices"] = {}  # compare's model prices (--price): none unless configured
     defaults["lumi"] = None  # ask's --lumi (fb^-1): none unless given
+    defaults["format"] = "png"  # ask's --format: PNG only unless other formats are asked for
     defaults["warm_workers"] = None  # --warm/--no-warm: each command's own default (compare yes, ask no)
     found = {}
     for name in config.SETTINGS:

@@ -116,6 +116,7 @@ SETTINGS = {
     "prices": 'compare: USD per million input/output tokens of models litellm has no price for, a table of "MODEL" = "IN/OUT" (--price)',
     "strict": "ask exits 1 on a wrong or unverifiable verdict (--strict)",
     "lumi": "ask: integrated luminosity (fb^-1) to normalise simulation to when the question states none (--lumi)",
+    "format": "ask: the formats each plot is saved in, png plus any of pdf, svg, e.g. png,pdf (--format)",
     "warm_workers": "scripts run in warm workers, the scientific stack imported once (--warm); default: compare yes, ask no",
 }
 
@@ -141,6 +142,31 @@ def lumi_setting(cli_value: float | None = None) -> float | None:
     if not lumi > 0 or lumi == float("inf"):
         raise ConfigError(f"the lumi setting is {value!r}: use a positive number (fb^-1)")
     return lumi
+
+
+#: the formats a plot can be saved in; png always
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def formats_setting(cli_value: str | None = None) -> tuple[str, ...]:
+    """The formats besides PNG that each plot is also saved in (the ``format`` setting, e.g. "png,pdf").
+
+    >>> formats_setting("png,pdf"), formats_setting("svg, PDF"), formats_setting()
+    (('pdf',), ('svg', 'pdf'), ())
+    >>> formats_setting("png,jpg")
+    Traceback (most recent call last):
+    ...
+    vibeplot.core.errors.ConfigError: the format setting is 'png,jpg': jpg is not one of png, pdf, svg
+    """
+    value = setting("format", cli_value)
+    if value is None or value == "":
+        return ()
+    names = [n.strip().lower() for n in (value if isinstance(value, list) else str(value).split(","))]
+    bad = [n for n in names if n not in PLOT_FORMATS]
+    if bad or not names:
+        raise ConfigError(f"the format setting is {value!r}: {', '.join(bad) or 'nothing'} is not one of "
+                          f"{', '.join(PLOT_FORMATS)}")
+    return tuple(dict.fromkeys(n for n in names if n != "png"))
 
 
 def source(name: str) -> str:

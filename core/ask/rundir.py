@@ -30,7 +30,7 @@ from pathlib import Path
 
 from vibeplot.core.files import atomic_write
 from vibeplot.core.sandbox import uhi_json
-from vibeplot.core.sandbox.run import read_safely
+from vibeplot.core.sandbox.run import EXTRA_FORMATS, check_extra, read_safely
 
 
 def slugify(text: str, length: int = 40) -> str:
@@ -76,7 +76,8 @@ class RunRecord:
         self.save()
 
     def finish(self, outcome: str, message: str, plots: list[Path] = ()) -> None:
-        copied, recorded, recorded_uhi = [], {}, {}
+        copied, recorded, recorded_uhi, formats = [], {}, {}, {}
+        extra = [f for f in (self.manifest.get("limits") or {}).get("extra_formats") or () if f in EXTRA_FORMATS]
         for png in plots:
             target = self.path / png.name
             if target.exists():
@@ -95,6 +96,13 @@ class RunRecord:
             if exported is not None:
                 uhi_json.path_for(target).write_bytes(exported)
                 recorded_uhi[target.name] = hashlib.sha256(exported).hexdigest()
+            for fmt in extra:  # the same figure saved as PDF/SVG by the capture module, checked again here
+                other = png.with_suffix("." + fmt)
+                entry = None  # not written, or refused (RunResult.extra_rejected says why)
+                if check_extra(other, fmt, 2**31) is None and (saved := read_safely(other, 2**31)) is not None:
+                    target.with_suffix("." + fmt).write_bytes(saved)
+                    entry = {"file": target.with_suffix("." + fmt).name, "sha256": hashlib.sha256(saved).hexdigest()}
+                formats.setdefault(target.name, {})[fmt] = entry
             copied.append(target.name)
         self.manifest.update(
             outcome=outcome,
@@ -104,6 +112,8 @@ class RunRecord:
             plot_records=recorded,
             # sha256 of each plot's NAME.png.uhi.json (the UHI serialization of the same histograms)
             plot_uhi_records=recorded_uhi,
+            # the plots in the other formats asked for (--format): file and sha256 per format
+            **({"plot_formats": formats} if extra else {}),
             finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             totals=self.totals(),
         )

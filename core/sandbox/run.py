@@ -17,7 +17,11 @@ isolation is required.  Limits (:class:`Limits`):
 * output (``output_mb``): stdout and stderr are read through pipes; each keeps its
   first and last ``output_mb / 2`` MB on disk, with a line saying what was cut;
 * plots: a PNG counts only when it is a regular file that starts with the PNG
-  signature and is at most ``png_max_mb``; at most ``max_plots`` of them.
+  signature and is at most ``png_max_mb``; at most ``max_plots`` of them;
+* other formats (``extra_formats``, e.g. ``("pdf",)``): the capture start-up module also saves
+  each PNG's figure as ``NAME.pdf``/``NAME.svg``; such a file is kept only when it passes
+  :func:`check_extra` (a regular file, at most ``png_max_mb``, the format's signature, an SVG
+  without scripts, event handlers or external references) and is deleted otherwise.
 
 Files the script can write are never trusted: vibeplot writes ``stdout.txt``,
 ``stderr.txt``, the histogram sidecars (``NAME.png.json``) and their UHI form
@@ -89,6 +93,8 @@ class Limits:
     max_plots: int = 20
     #: "auto", "required" or "none"; None: the setting (``VIBEPLOT_ISOLATION``, config) or auto
     isolation: str | None = None
+    #: formats each PNG is also saved in ("pdf", "svg"), by the capture start-up module
+    extra_formats: tuple[str, ...] = ()
 
 
 @dataclass
@@ -113,6 +119,10 @@ class RunResult:
     startup_seconds: float | None = None
     #: warm only: CPU seconds of the script's process (and the children it waited for)
     cpu_seconds: float | None = None
+    #: per plot, the other formats kept (``Limits.extra_formats``): {"met.png": ["met.pdf"]}
+    extra_files: dict[str, list[str]] = field(default_factory=dict)
+    #: other-format files that were refused and deleted, with the reason (the plots still count)
+    extra_rejected: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -245,6 +255,57 @@ def _check_png(path: Path, max_bytes: int) -> str | None:
     finally:
         os.close(fd)
     return None if head == PNG_SIGNATURE else f"{path.name} is not a PNG image"
+
+
+#: formats a plot may also be saved in (``Limits.extra_formats``) and the bytes each file starts with
+EXTRA_FORMATS = {"pdf": (b"%PDF-",), "svg": (b"<?xml", b"<svg")}
+#: what an SVG from matplotlib or ROOT never holds and a browser would run or fetch
+_SVG_ACTIVE = re.compile(rb"<\s*script|<\s*foreignobject|javascript:|\son[a-z]+\s*=|<\s*!entity|"
+                         rb"(?:xlink:)?href\s*=\s*[\"'](?!#)|url\(\s*[\"']?(?!#)", re.I)
+
+
+def check_extra(path: Path, fmt: str, max_bytes: int) -> str | None:
+    """Why ``path`` is not a plot in format ``fmt`` (a key of :data:`EXTRA_FORMATS`), or None when it is.
+
+    Like the PNG check: a regular file (never read through a link), at most ``max_bytes``, starting
+    with the format's signature; an SVG is also read whole and refused when it holds anything active
+    or external (scripts, event handlers, ``javascript:``, entities, links to anything but ``#id``).
+    """
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return f"{path.name} is missing"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{path.name} is not a regular file"
+    if info.st_size > max_bytes:
+        return f"{path.name} is {info.st_size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB cap"
+    data = read_safely(path, max_bytes)
+    if data is None:
+        return f"{path.name} could not be read"
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(EXTRA_FORMATS[fmt]):
+        return f"{path.name} is not {'an' if fmt == 'svg' else 'a'} {fmt.upper()} file"
+    if fmt == "svg" and (b"<svg" not in data[:4096] or _SVG_ACTIVE.search(data)):
+        return f"{path.name} is not a plain SVG drawing (scripts, handlers or external references)"
+    return None
+
+
+def _collect_extras(workdir: Path, plots: list[Path], formats: tuple[str, ...], before: dict,
+                    max_bytes: int) -> tuple[dict[str, list[str]], list[str]]:
+    """The other-format files of ``plots`` that pass :func:`check_extra`; the others are deleted."""
+    kept, rejected = {}, []
+    for png in plots:
+        for fmt in formats:
+            other = png.with_suffix("." + fmt)
+            if _stamp(other) is None or before.get(other) == _stamp(other):
+                continue  # not there, or there before the run and untouched: not this plot's
+            why = check_extra(other, fmt, max_bytes)
+            if why is None:
+                kept.setdefault(png.name, []).append(other.name)
+            else:
+                rejected.append(why)
+                with contextlib.suppress(OSError):
+                    os.unlink(other)
+    return kept, rejected
 
 
 # -- the script's output streams and the capture channel ------------------------------------------
@@ -468,7 +529,13 @@ def run_script(
                 os.unlink(home / name)
             os.symlink(Path(source).expanduser().resolve(), home / name)
         env = build_env(extra_env, allow_secrets=allow_secrets, startup=startup)
-    before = {p: _stamp(p) for p in _files(workdir, ".png")}
+    before = {p: _stamp(p) for suffix in (".png", *("." + f for f in limits.extra_formats))
+              for p in _files(workdir, suffix)}
+    unknown = [f for f in limits.extra_formats if f not in EXTRA_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown plot format(s) {', '.join(unknown)}; known: png, {', '.join(EXTRA_FORMATS)}")
+    if limits.extra_formats:
+        env["VIBEPLOT_EXTRA_FORMATS"] = ",".join(limits.extra_formats)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     cap_r, cap_w = os.pipe()
@@ -517,6 +584,8 @@ def run_script(
     stdout_path, stderr_path = workdir / "stdout.txt", workdir / "stderr.txt"
     cut = readers[0].finish(stdout_path) + readers[1].finish(stderr_path)
     new, rejected = _collect_pngs(workdir, before, limits, records.records)
+    extras, extra_rejected = _collect_extras(workdir, new, tuple(limits.extra_formats), before,
+                                             int(limits.png_max_mb * 2**20))
     if (values_target := (extra_env or {}).get(VALUES_ENV)):  # only what came through the pipe counts
         with contextlib.suppress(FileNotFoundError):
             os.unlink(values_target)
@@ -537,6 +606,8 @@ def run_script(
         worker=job.worker,
         startup_seconds=job.startup_seconds,
         cpu_seconds=job.cpu_seconds,
+        extra_files=extras,
+        extra_rejected=extra_rejected,
     )
 
 

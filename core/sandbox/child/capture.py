@@ -28,6 +28,10 @@ writes each record in the UHI format, ``name.png.uhi.json`` (:mod:`vibeplot.core
 Neither
 matplotlib nor ROOT is imported by this module itself, so scripts that do not plot
 pay nothing.
+
+When ``VIBEPLOT_EXTRA_FORMATS`` names formats (``pdf``, ``svg``; ``ask --format png,pdf``), each
+``name.png`` is also saved as ``name.pdf`` (...) from the same figure or canvas, right after it;
+vibeplot checks those files after the run (:func:`vibeplot.core.sandbox.run.check_extra`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,20 @@ from vibeplot.core.sandbox.child.patch import after_import
 
 TARGET = "matplotlib.figure"
 ROOT_TARGET = "ROOT"
+EXTRA_FORMATS_ENV = "VIBEPLOT_EXTRA_FORMATS"
+#: the formats a PNG may also be saved in (vibeplot knows how to check each)
+KNOWN_EXTRA = ("pdf", "svg")
+
+
+def _extra_names(fname) -> list[str]:
+    """``name.pdf``, ... for ``name.png`` when extra formats are asked for (else none)."""
+    wanted = [f for f in os.environ.get(EXTRA_FORMATS_ENV, "").split(",") if f in KNOWN_EXTRA]
+    if not wanted or not (isinstance(fname, (str, bytes)) or hasattr(fname, "__fspath__")):
+        return []
+    path = os.fsdecode(fname)
+    if not path.lower().endswith(".png"):
+        return []
+    return [path[:-4] + "." + f for f in wanted]
 
 
 def _bars(container) -> dict | None:
@@ -149,6 +167,11 @@ def _patch(module) -> None:
     def savefig(self, fname, *args, **kwargs):
         result = original(self, fname, *args, **kwargs)
         _write_sidecar(fname, lambda: _describe(self))
+        for other in _extra_names(fname):
+            try:  # the same figure, the same options, another format
+                original(self, other, *args, **{k: v for k, v in kwargs.items() if k != "format"})
+            except Exception as err:  # never break the user's plot
+                print(f"vibeplot: could not also save {other}: {err}", file=sys.stderr)
         return result
 
     module.Figure.savefig = savefig
@@ -208,6 +231,11 @@ def _pythonize_pad(klass, name) -> None:
             result = _original(self, *args, **kwargs)
             if args and isinstance(args[0], str) and args[0].lower().endswith((".png", ".pdf", ".svg")):
                 _write_sidecar(args[0], lambda: _describe_pad(self))
+                for other in _extra_names(args[0]):
+                    try:
+                        _original(self, other)
+                    except Exception as err:  # never break the user's plot
+                        print(f"vibeplot: could not also save {other}: {err}", file=sys.stderr)
             return result
 
         setattr(klass, method, wrapped)
