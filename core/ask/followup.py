@@ -15,7 +15,7 @@ it refuses (a :class:`~vibeplot.core.errors.ConfigError`, exit 2) instead of gue
 
 >>> print(substitute('import uproot\\nINPUT_FILE = "/a.root"\\nf = uproot.open(INPUT_FILE)\\n', location="/b.root"), end="")
 import uproot
-INPUT_FILE = "/b.root"
+INPUT_FILE = '/b.root'
 f = uproot.open(INPUT_FILE)
 >>> print(substitute('s = Sample(Name="x", Dataset=d, NFiles=1, Query=q)', nfiles=5))
 s = Sample(Name="x", Dataset=d, NFiles=5, Query=q)
@@ -201,7 +201,7 @@ def substitute(code: str, *, location: str | None = None, nfiles: int | None = N
         if elsewhere:
             raise ConfigError(f"the script names its dataset {old!r} outside {INPUT_NAME} too (line "
                               f"{', '.join(map(str, sorted(set(elsewhere))))}); vibeplot will not guess which uses to change")
-        edits.append((node, json.dumps(location)))
+        edits.append((node, repr(location)))  # a Python literal of exactly this string
     if nfiles is not None:
         samples = _samples(tree)
         if not samples:
