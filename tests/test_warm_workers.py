@@ -255,11 +255,12 @@ def test_a_killed_server_is_replaced(run, pool):
     assert slot.server.pid not in _server_pids(pool)
 
 
-def test_pre_imported_modules_cost_the_script_nothing(run):
+def test_pre_imported_modules_cost_the_script_nothing(run, pool):
     """The stack is imported once per server: a script importing it uses almost no CPU (a cold
     interpreter needs more than a second for it)."""
     result, _ = run("import numpy, awkward, uproot, vector, hist, mplhep\nimport matplotlib.pyplot as plt\n")
     assert result.returncode == 0, result.stderr
+    assert all(slot.threads == 1 for slot in pool._idle)  # no OpenBLAS thread when the server forks
     assert result.cpu_seconds is not None and result.cpu_seconds < 0.5, result.cpu_seconds
     assert result.startup_seconds is not None and result.startup_seconds < 5
 

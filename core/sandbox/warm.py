@@ -89,9 +89,11 @@ _STARTUP_DIR = Path(__file__).parent / "child" / "_startup"
 START_TIMEOUT = 300.0
 #: attempt-directory files bigger than this are not copied into the job folder
 COPY_MAX_BYTES = 64 * 2**20
-#: set for the server only: no OpenBLAS/OpenMP thread exists when it forks
-_ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                      "NUMEXPR_NUM_THREADS")}
+#: set for the server only: no OpenBLAS/OpenMP thread, nor pyarrow's jemalloc thread (awkward imports
+#: pyarrow), exists when it forks
+_ONE_THREAD = {**{name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                         "NUMEXPR_NUM_THREADS")},
+               "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 
 
 class WarmError(Exception):
