@@ -48,6 +48,8 @@ PNGS = {
     "drjj": ["dr_leading_jets.png"],
     "elept20k": ["electron_pt.png"],
 }
+#: references of the weighted questions: drawn from the embedded weighted sample
+WEIGHTED_PNGS = {"metweighted": ["met_weighted.png"], "metlumi": ["met_lumi.png"]}
 FIRST_EVENTS = 2000  # elept20k's "first 20000 events", scaled to this small sample (patched in the script)
 
 
@@ -263,8 +265,8 @@ def full_sample(tmp_path_factory):
 
 
 @pytest.mark.slow  # every reference drawn from 100k events, in-process
-@pytest.mark.parametrize("name", list(PNGS))
-def test_reference_figure_fits_its_canvas(name, full_sample, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", list(PNGS) + list(WEIGHTED_PNGS))
+def test_reference_figure_fits_its_canvas(name, full_sample, tmp_path, monkeypatch, request):
     """Everything a reference's saved figure draws lies inside the canvas (with five-digit tick
     labels the y label once stuck out to the left and was cut off), under an experiment label
     (mplhep's) and no title."""
@@ -288,13 +290,19 @@ def test_reference_figure_fits_its_canvas(name, full_sample, tmp_path, monkeypat
     monkeypatch.setattr(Figure, "savefig", savefig)
     monkeypatch.chdir(tmp_path)
     script = tmp_path / f"{name}.py"
-    script.write_text((REFERENCES / f"{name}.py").read_text().replace(PLACEHOLDER, str(full_sample)))
+    data = full_sample
+    if name in WEIGHTED_PNGS:
+        from vibeplot.datasets import embedded
+
+        request.getfixturevalue("isolated_env")
+        data = embedded.ensure_sample(weighted=True)
+    script.write_text((REFERENCES / f"{name}.py").read_text().replace(PLACEHOLDER, str(data)))
     try:
         runpy.run_path(str(script), run_name="__main__")
     finally:
         plt.close("all")
 
-    assert [png for png, *_ in saved] == PNGS[name]
+    assert [png for png, *_ in saved] == {**PNGS, **WEIGHTED_PNGS}[name]
     for png, fits, bounds, labelled, titles in saved:
         assert fits, f"{png}: drawn over the canvas edge: {bounds} (x0, y0, width, height in inches)"
         assert labelled and all(labelled), f"{png}: no experiment label"
