@@ -18,7 +18,13 @@ from vibeplot.core import config
               help="Resident memory cap per script run.")
 @click.option("--isolation", type=click.Choice(["auto", "required", "none"]), default=None,
               help="Sandbox for the scripts, as for ask. Default: $VIBEPLOT_ISOLATION, the config file, or auto.")
-def mcp(out, timeout, memory_mb, isolation):
+@click.option("--format", "formats", default=None, metavar="png[,pdf][,svg]",
+              help="Also save each plot as PDF and/or SVG next to its PNG, as ask --format. "
+                   "Default: $VIBEPLOT_FORMAT, the config file, or png.")
+@click.option("--warm/--no-warm", default=None,
+              help="Run scripts in warm workers (the scientific stack imported once; same sandbox and limits), "
+                   "as ask --warm. Setting: warm_workers. [default: no]")
+def mcp(out, timeout, memory_mb, isolation, formats, warm):
     """Serve vibeplot's tools to an MCP client (a coding agent) over stdio.
 
     \b
@@ -33,10 +39,14 @@ def mcp(out, timeout, memory_mb, isolation):
     from vibeplot.core.ask.mcp_server import Settings, serve
     from vibeplot.core.files import check_writable_dir
     from vibeplot.core.sandbox.isolation import choose, mode
+    from vibeplot.core.sandbox import warm as warm_workers
     from vibeplot.core.sandbox.run import Limits
 
     out = out or Path(config.setting("out", None, config.DEFAULT_OUT))
     check_writable_dir(out)
-    limits = Limits(timeout=timeout, memory_mb=memory_mb, isolation=mode(isolation))  # a bad setting: exit 2
+    # a bad setting (isolation, format, warm_workers): exit 2 before serving
+    limits = Limits(timeout=timeout, memory_mb=memory_mb, isolation=mode(isolation),
+                    extra_formats=config.formats_setting(formats))
     choose(limits.isolation)  # "required" and not available: exit 2 before serving
-    serve(Settings(out=out, limits=limits))
+    with warm_workers.workers(config.flag_setting("warm_workers", warm, False)):
+        serve(Settings(out=out, limits=limits))

@@ -127,6 +127,10 @@ def test_get_prompt_is_what_hints_show_prints(server):
     assert shown.returncode == 0, shown.stderr
     assert info["text"] == shown.stdout == _text(got)
     assert [m["role"] for m in info["messages"]] == ["system", "user"]
+    # a question about two samples: a dataset section each, as `hints show` prints them
+    several = server.call("get_prompt", question="met-stack").structured_content
+    shown = run_cli("hints", "show", "met-stack", cwd=server.out)
+    assert len(several["datasets"]) == 2 and several["text"] == shown.stdout, shown.stderr
 
 
 def test_bad_input_is_a_clear_tool_error(server):

@@ -94,6 +94,7 @@ class QuestionInfo(BaseModel):
     text: str
     tags: list[str]
     dataset: str = Field(description="the dataset phrase the question is registered with")
+    datasets: list[str] = Field(description="the dataset phrases of a question about several samples, in order")
     meaning: str
     references: list[str] = Field(description="stacks with a curated reference solution")
 
@@ -130,7 +131,8 @@ class Resolution(BaseModel):
 
 class PromptInfo(BaseModel):
     stack: str
-    dataset: str = Field(description="name of the dataset the prompt is about")
+    dataset: str = Field(description="name of the dataset the prompt is about (the first of several)")
+    datasets: list[str] = Field(description="every dataset of the question, in the order the prompt lists them")
     question_id: str | None = Field(None, description="the benchmark question it asks, if any")
     sha256: str
     messages: list[dict[str, str]] = Field(description="the chat messages (role, content) sent to the model")
@@ -152,8 +154,10 @@ class RunInfo(BaseModel):
     wall_seconds: float
     peak_rss_mb: float
     isolation: str = Field(description="'bubblewrap' or 'none'")
+    worker: str | None = Field(None, description="'warm' (a pre-imported worker) or 'cold'")
     stack: str
-    dataset: str
+    dataset: str = Field(description="the dataset the script was given (the first of several)")
+    datasets: list[str]
     question_id: str | None = None
     policy_problems: list[str] = Field(description="static checks the code failed (then it was not run)")
     stdout_tail: str
@@ -232,7 +236,8 @@ def list_questions(spec: str = "all") -> list[QuestionInfo]:
         chosen = select(spec)
     except KeyError as err:
         raise ConfigError(err.args[0]) from None
-    return [QuestionInfo(id=q.id, text=q.text, tags=list(q.tags), dataset=q.dataset, meaning=q.meaning,
+    return [QuestionInfo(id=q.id, text=q.text, tags=list(q.tags), dataset=q.dataset,
+                         datasets=list(getattr(q, "datasets", ()) or ()), meaning=q.meaning,
                          references=_references(q)) for q in chosen]
 
 
@@ -279,23 +284,34 @@ def _reading(question: str | None, required: bool = False):
     return read_question(question)
 
 
-def _dataset(stack, question: str | None, dataset: str | None, reading, warnings: list[str], check: bool = True):
-    from vibeplot.core.ask.loop import AskOptions, choose_dataset
+def _given(dataset: str | list[str] | None):
+    """A tool's ``dataset``: one (a phrase, file or URL), several (a list), or None (as ``--dataset``)."""
+    if isinstance(dataset, (list, tuple)):
+        dataset = [d for d in dataset if d and d.strip()]
+        return dataset[0] if len(dataset) == 1 else (dataset or None)
+    return dataset or None
 
-    opts = AskOptions(question=question or "", stack=stack.name, dataset=dataset or None)
-    return choose_dataset(opts, stack, warn=warnings.append, reading=reading, check=check)
+
+def _datasets(stack, question: str | None, dataset, reading, warnings: list[str], check: bool = True):
+    """The datasets of a run and how each was chosen, as ``ask`` chooses them (:func:`~vibeplot.core.ask.loop.choose_datasets`)."""
+    from vibeplot.core.ask.loop import AskOptions, choose_datasets
+
+    opts = AskOptions(question=question or "", stack=stack.name, dataset=_given(dataset))
+    return choose_datasets(opts, stack, warn=warnings.append, reading=reading, check=check)
 
 
-def get_prompt(question: str, stack: str | None = None, dataset: str | None = None) -> PromptInfo:
+def get_prompt(question: str, stack: str | None = None, dataset: str | list[str] | None = None) -> PromptInfo:
     from vibeplot.core import plugins
     from vibeplot.core.ask import prompt
     from vibeplot.core.ask.loop import prompt_question
 
     st = plugins.get_stack(plugins.stack_setting(stack))
     reading = _reading(question, required=True)
-    ds, _ = _dataset(st, question, dataset, reading, [], check=False)
-    first = prompt.first_prompt(st, ds, prompt_question(question, reading))
-    return PromptInfo(stack=st.name, dataset=ds.name, question_id=reading.known.id if reading.known else None,
+    found, _ = _datasets(st, question, dataset, reading, [], check=False)
+    shown = found if len(found) > 1 else found[0]  # several: one dataset section each (as `hints show`)
+    first = prompt.first_prompt(st, shown, prompt_question(question, reading))
+    return PromptInfo(stack=st.name, dataset=found[0].name, datasets=[d.name for d in found],
+                      question_id=reading.known.id if reading.known else None,
                       sha256=first.sha256, messages=[{"role": m["role"], "content": m["content"]}
                                                      for m in first.messages], text=first.text)
 
@@ -320,7 +336,7 @@ def _histograms(run_dir: Path, plots: list[str]) -> list[dict]:
     return out
 
 
-def run_code(settings: Settings, code: str, stack: str | None = None, dataset: str | None = None,
+def run_code(settings: Settings, code: str, stack: str | None = None, dataset: str | list[str] | None = None,
              question: str | None = None, status=None) -> RunInfo:
     """Run ``code`` as one attempt of ``ask`` runs a model's script (see :mod:`vibeplot.core.ask.loop`).
     ``status(message)`` hears progress (default: :meth:`Settings.say`)."""
@@ -340,13 +356,15 @@ def run_code(settings: Settings, code: str, stack: str | None = None, dataset: s
         raise ConfigError(f"no benchmark question matches {question!r}",
                           hint="leave question out, or use an id from list_questions")
     warnings: list[str] = []
-    ds, resolution = _dataset(st, question, dataset, reading, warnings)
+    datasets, resolutions = _datasets(st, question, dataset, reading, warnings)
+    ds, names = datasets[0], [d.name for d in datasets]
     isolated = isolation.choose(isolation.mode(settings.limits.isolation))  # "required" and missing: stop here
     if not isolated.available:
         warnings.append(isolation.warning_once(isolated.detail))
-    if ds.prepare:
-        say(f"preparing dataset {ds.name}")
-        ds.prepare()
+    for d in datasets:
+        if d.prepare:
+            say(f"preparing dataset {d.name}")
+            d.prepare()
     known = reading.known
     label = question or f"run_code {st.name} {ds.name}"
     record = RunRecord(settings.out, label, {
@@ -358,7 +376,9 @@ def run_code(settings: Settings, code: str, stack: str | None = None, dataset: s
         "model": "mcp-client",  # the code came from the MCP client (run_code), not from a model vibeplot asked
         "source": "mcp run_code",
         "dataset": ds.as_dict(),
-        "dataset_resolution": resolution,
+        "dataset_resolution": resolutions[0],
+        "datasets": [d.as_dict() for d in datasets],  # as ask records them (the first is "dataset")
+        "dataset_resolutions": resolutions,
         "versions": plugins.installed_versions(["vibeplot", *st.packages]),
         "limits": vars(settings.limits),
         "isolation": None,
@@ -372,20 +392,23 @@ def run_code(settings: Settings, code: str, stack: str | None = None, dataset: s
             record.finish("no-plot", "the code failed vibeplot's static checks; it was not run")
             return RunInfo(run_dir=str(record.path), ok=False, status="policy: " + "; ".join(problems),
                            returncode=None, timed_out=False, memory_exceeded=False, wall_seconds=0.0, peak_rss_mb=0.0,
-                           isolation=isolation.NONE, stack=st.name, dataset=ds.name,
+                           isolation=isolation.NONE, stack=st.name, dataset=ds.name, datasets=names,
                            question_id=known.id if known else None, policy_problems=problems, stdout_tail="",
                            stderr_tail="", advice=[], plots=[], rejected=[], histograms=[], verdict=None,
                            warnings=warnings)
         say(f"running a script ({st.name}, {ds.name})")
         workdir = record.attempt_dir(1)
         runner = st.runner or _default_runner
-        with sandbox.granting(grant_for(st, ds)):
+        with sandbox.granting(grant_for(st, datasets)):
             result = runner(workdir / "script.py", workdir=workdir, limits=settings.limits, dataset=ds)
         record.manifest["isolation"] = result.isolation
         attempt["run"] = {"returncode": result.returncode, "wall_seconds": round(result.wall_seconds, 3),
                           "peak_rss_mb": round(result.peak_rss_mb, 1), "timed_out": result.timed_out,
                           "memory_exceeded": result.memory_exceeded, "pngs": [p.name for p in result.new_pngs],
-                          "isolation": result.isolation}
+                          "isolation": result.isolation, "worker": getattr(result, "worker", None)}
+        for key in ("startup_seconds", "cpu_seconds"):  # as ask records them
+            if getattr(result, key, None) is not None:
+                attempt["run"][key] = round(getattr(result, key), 3)
         if result.rejected:
             attempt["run"]["rejected"] = result.rejected
         stdout, stderr = result.stdout, result.stderr
@@ -411,7 +434,8 @@ def run_code(settings: Settings, code: str, stack: str | None = None, dataset: s
     return RunInfo(run_dir=str(record.path), ok=result.ok, status=result.describe(), returncode=result.returncode,
                    timed_out=result.timed_out, memory_exceeded=result.memory_exceeded,
                    wall_seconds=round(result.wall_seconds, 3), peak_rss_mb=round(result.peak_rss_mb, 1),
-                   isolation=result.isolation, stack=st.name, dataset=ds.name, question_id=known.id if known else None,
+                   isolation=result.isolation, worker=getattr(result, "worker", None), stack=st.name,
+                   dataset=ds.name, datasets=names, question_id=known.id if known else None,
                    policy_problems=[], stdout_tail=sandbox.tail(stdout, 20), stderr_tail=sandbox.tail(stderr),
                    advice=advice, plots=plots, rejected=list(result.rejected),
                    histograms=_histograms(record.path, plots), verdict=verdict, warnings=warnings)
@@ -428,7 +452,7 @@ def _question(question: str):
 
 
 def validate(settings: Settings, question: str | None = None, run: str | None = None,
-             histograms: list[dict] | None = None, dataset: str | None = None) -> ValidationInfo:
+             histograms: list[dict] | None = None, dataset: str | list[str] | None = None) -> ValidationInfo:
     """A run's verdict (``run``: its directory, or its name under the server's ``out``), or the verdict on
     ``histograms`` (capture sidecars, as ``run_code`` returns them) for ``question`` on ``dataset``."""
     from vibeplot.core.ask import validate as checks
@@ -459,30 +483,37 @@ def validate(settings: Settings, question: str | None = None, run: str | None = 
     q = _question(question)
     if not isinstance(histograms, list) or not all(isinstance(h, dict) for h in histograms):
         raise ConfigError("histograms must be a list of objects, one per PNG, as run_code returns them")
-    from vibeplot.core.resolver import ResolveContext, pick
+    from vibeplot.core.resolver import ResolveContext, pick_all
 
-    ds = pick(dataset or None, None, q, ResolveContext(), warn=lambda message: None).dataset
-    if ds.prepare:
-        ds.prepare()
+    found = [r.dataset for r in pick_all(_given(dataset), None, q, ResolveContext(), warn=lambda message: None)]
+    for d in found:
+        if d.prepare:
+            d.prepare()
+    ds = found[0]
+    location, fmt, name = ds.location, ds.format, ds.name
+    if len(found) > 1:  # several samples: the references read them all, in this order (as validate_run)
+        formats = {d.format for d in found}
+        location, fmt = [d.location for d in found], (formats.pop() if len(formats) == 1 else "")
+        name = " + ".join(d.name for d in found)
     try:
-        truth = checks.truth_values_for(q.id, ds.location, ds.format)
+        truth = checks.truth_values_for(q.id, location, fmt)
     except RuntimeError as err:
         truth, why = None, f"the truth reference failed: {err}"
     else:
         why = "no installed stack has a reference for it that reads this dataset directly"
     if truth is None:
-        return ValidationInfo(question_id=q.id, dataset=ds.name, status="unverifiable",
-                              diagnosis=[f"no truth values for {q.id} on {ds.name}: {why}"])
+        return ValidationInfo(question_id=q.id, dataset=name, status="unverifiable",
+                              diagnosis=[f"no truth values for {q.id} on {name}: {why}"])
     verdict = checks.validate(histograms, truth)
     if verdict.status == "wrong":
-        mistakes = checks.mistake_values_for(q.id, ds.location, ds.format)
+        mistakes = checks.mistake_values_for(q.id, location, fmt)
         if mistakes:
             verdict = checks.validate(histograms, truth, mistakes)
-    return ValidationInfo(question_id=q.id, dataset=ds.name, status=verdict.status, diagnosis=verdict.diagnosis)
+    return ValidationInfo(question_id=q.id, dataset=name, status=verdict.status, diagnosis=verdict.diagnosis)
 
 
 def ask(settings: Settings, question: str, stack: str | None = None, model: str | None = None,
-        dataset: str | None = None, max_iterations: int | None = None, status=None) -> AskInfo:
+        dataset: str | list[str] | None = None, max_iterations: int | None = None, status=None) -> AskInfo:
     """``vibeplot ask``: the model, its server and key come from the settings (environment, config
     file) unless ``model`` is given; the key is never returned."""
     from vibeplot.core import plugins
@@ -501,7 +532,7 @@ def ask(settings: Settings, question: str, stack: str | None = None, model: str 
         raise ConfigError(f"max_iterations must be 1-20, not {iterations}")
     opts = AskOptions(question=llm.clean_text(question), stack=plugins.stack_setting(stack), model=model,
                       api_base=config.setting("api_base", None), api_key=llm.key_setting(None),
-                      llm_timeout=llm.timeout_setting(None), dataset=dataset or None, max_iterations=iterations,
+                      llm_timeout=llm.timeout_setting(None), dataset=_given(dataset), max_iterations=iterations,
                       out=settings.out, limits=settings.limits, lumi=config.lumi_setting(None))
     result = run_ask(opts, status=status or settings.say)
     manifest = result.manifest
@@ -613,7 +644,7 @@ def build_server(settings: Settings):
                  + " stack: default the default stack; dataset: a phrase, local file or URL (default: the one "
                    "the question names, its benchmark dataset, or the embedded sample).")
     def get_prompt_tool(question: str, stack: str | None = None,
-                        dataset: str | None = None) -> Annotated[CallToolResult, PromptInfo]:
+                        dataset: str | list[str] | None = None) -> Annotated[CallToolResult, PromptInfo]:
         with errors():
             info = get_prompt(question, stack, dataset)
         return CallToolResult(content=[TextContent(type="text", text=info.text)],
@@ -623,7 +654,7 @@ def build_server(settings: Settings):
                  + " The script reads the dataset's location (see resolve_dataset or get_prompt) and saves its "
                    "plots as PNG files in the working directory. question (optional): the benchmark question it "
                    "answers; then the plot is validated. The sandbox limits are the server's.")
-    def run_code_tool(code: str, ctx: Context, stack: str | None = None, dataset: str | None = None,
+    def run_code_tool(code: str, ctx: Context, stack: str | None = None, dataset: str | list[str] | None = None,
                       question: str | None = None) -> Annotated[CallToolResult, RunInfo]:
         with errors():
             info = run_code(settings, code, stack, dataset, question, status=progress(ctx))
@@ -637,7 +668,8 @@ def build_server(settings: Settings):
                    "histograms run_code returned, with question and optionally dataset (default: the "
                    "question's).")
     def validate_tool(question: str | None = None, run: str | None = None,
-                      histograms: list[dict[str, Any]] | None = None, dataset: str | None = None) -> ValidationInfo:
+                      histograms: list[dict[str, Any]] | None = None,
+                      dataset: str | list[str] | None = None) -> ValidationInfo:
         with errors():
             return validate(settings, question, run, histograms, dataset)
 
@@ -645,7 +677,7 @@ def build_server(settings: Settings):
                  + " model: a litellm model string, or 'reference' for the curated solutions of benchmark "
                    "questions (default: the configured model; its key comes from the server's settings).")
     def ask_tool(question: str, ctx: Context, stack: str | None = None, model: str | None = None,
-                 dataset: str | None = None, max_iterations: int | None = None) -> Annotated[CallToolResult, AskInfo]:
+                 dataset: str | list[str] | None = None, max_iterations: int | None = None) -> Annotated[CallToolResult, AskInfo]:
         with errors():
             info = ask(settings, question, stack, model, dataset, max_iterations, status=progress(ctx))
         summary = f"{info.outcome}: {info.message} ({info.run_dir})"
