@@ -20,7 +20,6 @@ from conftest import run_cli
 from vibeplot.core import plugins
 from vibeplot.core.bench.compare import Cell, CompareOptions, load_results, plan, run_compare
 from vibeplot.core.questions import registry
-from vibeplot.core.servicex.local.launcher import SHARED_ENV
 from vibeplot.testing.scripted_server import ScriptedServer
 
 GOOD, SUBTLE = "openai/gpt-4o-mini", "openai/gpt-4o"  # both priced in litellm's bundled map
@@ -74,9 +73,9 @@ def expected_cost(model: str, tokens_in: int, tokens_out: int) -> float:
 
 
 @pytest.fixture(scope="module")
-def three_stack_compare(sample, tmp_path_factory, shared_servicex):
+def three_stack_compare(sample, tmp_path_factory):
     """3 stacks × (GOOD, SUBTLE) × 3 trials on adl-1 and adl-4, plus the reference baseline; the
-    ServiceX runs use the session's local backend."""
+    compare starts its own local ServiceX backend for its ServiceX cells (not the session's)."""
     stacks = ["uproot_opendata", "servicex_awkward"]
     if shutil.which("g++") and __import__("importlib.util").util.find_spec("ROOT"):
         stacks.append("rdataframe")
@@ -84,8 +83,7 @@ def three_stack_compare(sample, tmp_path_factory, shared_servicex):
     with ScriptedServer([scripted_models(sample, {"adl-4"})]) as server:
         proc = run_cli("compare", "-q", "adl-1,adl-4", "-s", ",".join(stacks), "-m", f"{GOOD},{SUBTLE}",
                        "-t", "3", "-j", "6", "-o", str(out), "--api-base", server.url,
-                       cwd=out.parent, env={"OPENAI_API_KEY": "scripted", SHARED_ENV: shared_servicex.url},
-                       timeout=1500)
+                       cwd=out.parent, env={"OPENAI_API_KEY": "scripted"}, timeout=1500)
         requests = list(server.requests)
     return stacks, out, proc, requests
 
@@ -139,6 +137,33 @@ def test_three_stacks_report_matches_scripted_outcomes(three_stack_compare):
     pandas = pytest.importorskip("pandas")
     frame = pandas.read_parquet(out / "results")
     assert len(frame) == 42 and set(frame["verdict"]) == {"correct", "wrong"}
+
+
+@pytest.mark.slow  # whole compares: many real ask runs
+def test_one_servicex_backend_serves_the_whole_compare(three_stack_compare):
+    """One backend start for all ServiceX cells (log in OUT), concurrent requests kept apart: one
+    request id and bucket each, each run's client cache in its own run directory."""
+    import re
+
+    stacks, out, proc, _ = three_stack_compare
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = (out / "servicex-backend.log").read_text()
+    assert log.count("local ServiceX backend serving") == 1 and log.count("local ServiceX backend stopped") == 1
+    assert not list((out / "runs").rglob("servicex-backend.log")), "no cell started a backend of its own"
+    posts = re.findall(r"^(\S+ \S+) INFO POST /servicex/transformation -> 200 request_id=(\S+)", log, re.M)
+    found = re.findall(r"^(\S+ \S+) INFO GET /servicex/transformation/([^/ ]+)/results", log, re.M)
+    results = {rid: at for at, rid in reversed(found)}  # each request's first results call
+    servicex_runs = [r for r in rows_by_key(out).values() if r["stack"] == "servicex_awkward"]
+    assert len(servicex_runs) == 14 and {r["verdict"] for r in servicex_runs} <= {"correct", "wrong"}
+    ids = [rid for _, rid in posts]
+    assert len(ids) >= 14 and len(set(ids)) == len(ids), "one request id per request"
+    for rid in ids:  # each request's results come from its own bucket
+        assert re.search(rf"-> s3://{rid}/", log) and rid in results
+    # two requests were open at the same time (six cells in flight, two scripts running at once)
+    spans = sorted((posted, results[rid]) for posted, rid in posts)
+    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:])), "no two requests overlapped"
+    caches = [p for p in (out / "runs").rglob("servicex-cache") if "servicex_awkward__" in str(p)]
+    assert len(caches) == 14, "each run's client cache is in its own run directory"
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
