@@ -40,7 +40,7 @@ LONGEST_FIRST = ["tests/test_compare.py", "tests/test_reference_e2e.py", "tests/
                  "tests/test_isolation.py", "tests/test_hostile_replies.py", "tests/test_fix_loop.py", "tests/test_cli.py",
                  "tests/test_faults.py", "tests/test_remote_data.py", "tests/test_hint_bricks.py",
                  "tests/test_compare_metrics.py", "tests/test_weighted_validation.py", "tests/test_followup.py",
-                 "tests/test_cli_scripting.py",
+                 "tests/test_mcp.py", "tests/test_cli_scripting.py",
                  "tests/test_xaod_preflight.py", "tests/test_sxlocal.py", "tests/test_references_crosscheck.py",
                  "tests/test_capture.py", "tests/test_testing_plugin.py", "tests/test_validate.py", "tests/test_sandbox.py",
                  "tests/test_datasets.py", "tests/test_rdataframe_stack.py", "tests/test_toy_stack_contract.py",
