@@ -12,7 +12,9 @@ section's lines on how a script names the dataset to ServiceX).
   Its log, ``servicex-backend.log``, stays in the attempt directory.  With
   ``VIBEPLOT_LOCAL_SERVICEX=URL`` (a backend started once with ``vibeplot
   servicex serve``) every run uses that one instead, and its log stays where
-  that backend writes it.
+  that backend writes it; inside a compare
+  (:func:`vibeplot.core.servicex.local.launcher.shared_backend`) every run uses
+  the compare's one.
 * Rucio DIDs: the user's own ServiceX configuration is used — the file named
   by ``VIBEPLOT_SERVICEX_CONFIG``, else ``servicex.yaml``/``.servicex`` found
   from the current directory upward or in ``$HOME``, as the servicex client
