@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import uproot
 
 from vibeplot.datasets import catalog, embedded
@@ -119,3 +120,34 @@ def test_damaged_weighted_file_regenerates_the_sample(tmp_path, monkeypatch, cap
     assert embedded.ensure_weighted_sample() == files and capsys.readouterr().err == ""
     assert sum_of_weights(files) == catalog.entry(embedded.WEIGHTED_NAME)["sum_of_weights"]
     assert not list(tmp_path.glob(".weighted-*")), "no temporary directory left"
+
+
+@pytest.mark.slow  # one scripted run, validated (the reference and the known mistakes recorded): about 20 s
+def test_sum_of_weights_of_the_file_read_is_named_through_ask(tmp_path):
+    """A model's answer to met-lumi that divides by the Σw of the file it read (the first of three)
+    instead of the whole sample's: ask's validation names it, from run.json's dataset."""
+    from conftest import only_run_dir, read_manifest, run_cli
+    from vibeplot.core import plugins
+    from vibeplot.core.questions import registry
+    from vibeplot.testing.scripted_server import ScriptedServer
+
+    data = embedded.ensure_sample(weighted=True)
+    code = plugins.get_stack("uproot_opendata").reference_solution("met-lumi").replace("{{dataset}}", str(data))
+    read = '    events = f["Events"].arrays(["MET_pt", "genWeight"])\n'
+    assert read in code
+    code = code.replace(read, read + "SCALE = 2000.0 * 0.9 * 1.1 * LUMI_PB / float(np.sum(np.asarray(events.genWeight, "
+                                     "dtype=np.float64)))  # the Σw of what was read\n")
+    with ScriptedServer([f"- MET normalised to 10 fb^-1.\n\n```python\n{code}```\n"]) as server:
+        proc = run_cli("ask", "--model", "openai/gpt-4o-mini", "--api-base", server.url, "--no-cache",
+                       registry()["met-lumi"].text, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    manifest = read_manifest(only_run_dir(tmp_path / "vibeplot-runs"))
+    assert manifest["dataset"]["metadata"]["files_sum_of_weights"][0] < manifest["dataset"]["metadata"]["sum_of_weights"]
+    verdict = manifest["verdict"]
+    assert verdict["status"] == "wrong" and len(verdict["diagnosis"]) == 1, verdict
+    assert "known mistake: Σw from the delivered files only" in verdict["diagnosis"][0], verdict
+    # without the registry's mistake, the factor is recognised from run.json's dataset record
+    from vibeplot.core.ask.validate import known_scales
+
+    ((factor, reason),) = known_scales(manifest["dataset"])
+    assert abs(factor - 2.5228) < 1e-3 and reason.startswith("Σw from the delivered files only")
