@@ -221,11 +221,19 @@ def list_stacks() -> list[StackInfo]:
 
 
 def _references(question) -> list[str]:
+    """The stacks with a reference solution for ``question``, in ``references/`` or one of its variant
+    folders (as ``vibeplot questions list`` counts them)."""
     from vibeplot.core import plugins
 
-    return sorted(name for name, st in plugins.stacks().items() if st.reference_solution(question.id) is not None
-                  or (st.references_dir is not None and any((d / question.reference_name).is_file()
-                      for d in st.references_dir.iterdir() if d.is_dir() and not d.name.startswith("_"))))
+    out = []
+    for name, st in sorted(plugins.stacks().items()):
+        if st.references_dir is None:
+            continue
+        folders = [st.references_dir, *(d for d in sorted(st.references_dir.iterdir())
+                                        if d.is_dir() and not d.name.startswith("_"))]
+        if any((folder / question.reference_name).is_file() for folder in folders):
+            out.append(name)
+    return out
 
 
 def list_questions(spec: str = "all") -> list[QuestionInfo]:
@@ -237,7 +245,7 @@ def list_questions(spec: str = "all") -> list[QuestionInfo]:
     except KeyError as err:
         raise ConfigError(err.args[0]) from None
     return [QuestionInfo(id=q.id, text=q.text, tags=list(q.tags), dataset=q.dataset,
-                         datasets=list(getattr(q, "datasets", ()) or ()), meaning=q.meaning,
+                         datasets=list(q.datasets), meaning=q.meaning,
                          references=_references(q)) for q in chosen]
 
 
