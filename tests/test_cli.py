@@ -136,22 +136,26 @@ def test_datasets_generate(tmp_path):
     assert (tmp_path / "s.root").is_file() and "events/s" in proc.stdout
 
 
-def test_datasets_generate_weighted(tmp_path):
+def test_datasets_generate_weighted(tmp_path, monkeypatch):
     """--weighted writes the weighted sample (by default the embedded one's events, in one file: its Σw)."""
     import uproot
+    from click.testing import CliRunner
 
+    from vibeplot.cli.main import cli
     from vibeplot.datasets import catalog, embedded
 
-    proc = run_cli("datasets", "generate", "--weighted", "--out", "w.root", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["datasets", "generate", "--weighted", "--out", "w.root"])
+    assert result.exit_code == 0, result.output
     total = catalog.entry(embedded.WEIGHTED_NAME)["sum_of_weights"]
-    assert f"wrote {embedded.WEIGHTED_EVENTS} weighted events" in proc.stdout
-    assert f"sum of genWeight: {total!r}" in proc.stdout
+    assert f"wrote {embedded.WEIGHTED_EVENTS} weighted events" in result.output
+    assert f"sum of genWeight: {total!r}" in result.output
     assert uproot.open(tmp_path / "w.root")["Events"]["genWeight"].typename == "float"
-    proc = run_cli("datasets", "generate", "--weighted", "-n", "500", "--seed", "3", "--out", "w3.root", cwd=tmp_path)
-    assert proc.returncode == 0 and uproot.open(tmp_path / "w3.root")["Events"].num_entries == 500
-    assert f"{total!r}" not in proc.stdout
-    help_text = run_cli("datasets", "generate", "--help", cwd=tmp_path).stdout
+    result = runner.invoke(cli, ["datasets", "generate", "--weighted", "-n", "500", "--seed", "3", "--out", "w3.root"])
+    assert result.exit_code == 0 and uproot.open(tmp_path / "w3.root")["Events"].num_entries == 500
+    assert f"{total!r}" not in result.output
+    help_text = runner.invoke(cli, ["datasets", "generate", "--help"]).output
     assert f"the weighted sample's {embedded.WEIGHTED_EVENTS}" in " ".join(help_text.split())
 
 
