@@ -504,11 +504,16 @@ def prepare_truth(opts: CompareOptions) -> None:
     from vibeplot.core.questions import registry
 
     for qid in opts.questions:
-        ds = resolve_one(registry()[qid].dataset or config.DEFAULT_DATASET_PHRASE, ResolveContext())
-        if ds.prepare:
-            ds.prepare()
-        validate.truth_values_for(qid, ds.location, ds.format)
-        validate.mistake_values_for(qid, ds.location, ds.format)
+        q = registry()[qid]
+        # a question about several samples: its references read all of them, in the registered order
+        found = [resolve_one(p, ResolveContext()) for p in (q.datasets if len(q.datasets) > 1
+                                                            else [q.dataset or config.DEFAULT_DATASET_PHRASE])]
+        for ds in found:
+            if ds.prepare:
+                ds.prepare()
+        location = found[0].location if len(found) == 1 else [ds.location for ds in found]
+        validate.truth_values_for(qid, location, found[0].format)
+        validate.mistake_values_for(qid, location, found[0].format)
 
 
 def run_compare(opts: CompareOptions, progress: Progress | None = None,
