@@ -82,7 +82,8 @@ from vibeplot.core import config
 from vibeplot.core.sandbox import isolation
 
 #: imported once by each server (those that are not installed are skipped)
-WARM_MODULES = ("numpy", "awkward", "uproot", "vector", "hist", "matplotlib", "matplotlib.pyplot", "mplhep")
+WARM_MODULES = ("numpy", "awkward", "uproot", "vector", "hist", "hist.plot", "matplotlib", "matplotlib.pyplot",
+                "mplhep")
 SERVER = Path(__file__).parent / "child" / "warm_server.py"
 _STARTUP_DIR = Path(__file__).parent / "child" / "_startup"
 #: seconds a server may take to import :data:`WARM_MODULES`

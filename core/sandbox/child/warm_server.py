@@ -2,7 +2,8 @@
 
 Started by :mod:`vibeplot.core.sandbox.warm` as ``python warm_server.py FD MODULES``: ``FD`` is its
 end of a ``SOCK_SEQPACKET`` socket pair with vibeplot, ``MODULES`` the modules to import once
-(comma separated; one that fails to import is skipped).  Then, forever:
+(comma separated; one that fails to import is skipped), and saves one small figure per
+plot style (:func:`_draw_once`: fonts and glyphs loaded once, rcParams restored).  Then, forever:
 
 1. fork a child; the child waits for one request on the socket (JSON: script, working
    directory, environment, CPU limit, start-up modules; with the script's stdout, stderr and
@@ -222,6 +223,40 @@ def _end_everything_else() -> None:
 # -- the server ----------------------------------------------------------------------------------
 
 
+def _draw_once() -> None:
+    """Save one small figure in matplotlib's default style and in mplhep's CMS and ATLAS styles, so
+    that the fonts and glyphs a plot needs are loaded once (matplotlib caches them); rcParams are
+    restored and the figures closed, so a script starts from the same state as in a new interpreter."""
+    if "matplotlib.pyplot" not in sys.modules:
+        return
+    import io
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    hep = sys.modules.get("mplhep")
+    for style in (None, "CMS", "ATLAS"):
+        if style and hep is None:
+            continue
+        try:
+            with matplotlib.rc_context():
+                if style:
+                    hep.style.use(style)
+                fig, ax = plt.subplots()
+                try:
+                    ax.stairs([1.0, 2.0], [0.0, 1.0, 2.0], label="a")
+                    ax.set_xlabel(r"$E_{T}^{miss}$ [GeV]")
+                    ax.set_ylabel("Events")
+                    ax.legend()
+                    if style:
+                        hep.label.exp_label(exp=style, data=False, ax=ax)
+                    fig.savefig(io.BytesIO(), format="png")
+                finally:
+                    plt.close(fig)
+        except Exception:  # noqa: BLE001 - only a speed-up
+            pass
+
+
 def serve(fd: int, modules: list[str]) -> socket.socket:
     """Import ``modules``, then fork one child per request; returns only in a child."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -233,6 +268,7 @@ def serve(fd: int, modules: list[str]) -> socket.socket:
             loaded.append(name)
         except Exception:  # noqa: BLE001 - a missing or broken module is simply not warm
             pass
+    _draw_once()
     import gc
 
     gc.collect()
