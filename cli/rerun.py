@@ -26,9 +26,12 @@ from vibeplot.core import config
               help="Sandbox, as for `ask`. Default: $VIBEPLOT_ISOLATION, the config file, or auto.")
 @click.option("--strict/--no-strict", default=None,
               help="Exit 1 also when the plot's verdict is wrong or unverifiable (as for `ask`).")
+@click.option("--format", "formats", default=None, metavar="png[,pdf][,svg]",
+              help="Also save each plot as PDF and/or SVG next to its PNG (as `ask --format`). "
+                   "Default: $VIBEPLOT_FORMAT, the config file, or png.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the run's summary as one JSON object on stdout (as `ask --json`).")
-def rerun(run, dataset, nfiles, out, timeout, memory_mb, isolation, strict, as_json):
+def rerun(run, dataset, nfiles, out, timeout, memory_mb, isolation, strict, as_json, formats):
     """Run RUN's final script again in a new run directory, without asking the model.
 
     RUN is a run directory, or its name (or a unique prefix) under --out. The script runs in the
@@ -50,8 +53,10 @@ def rerun(run, dataset, nfiles, out, timeout, memory_mb, isolation, strict, as_j
     from .ask import _interactive_chooser
 
     out = out or Path(config.setting("out", None, config.DEFAULT_OUT))
+    extra_formats = config.formats_setting(formats)  # a bad value: exit 2 before any work
     opts = RerunOptions(run=locate(run, out), dataset=dataset, nfiles=nfiles, out=out,
-                        limits=Limits(timeout=timeout, memory_mb=memory_mb, isolation=isolation_mode(isolation)),
+                        limits=Limits(timeout=timeout, memory_mb=memory_mb, isolation=isolation_mode(isolation),
+                                      extra_formats=extra_formats),
                         choose=_interactive_chooser())
     check_writable_dir(out)
     strict = config.flag_setting("strict", strict)

@@ -109,3 +109,8 @@ def test_ask_format_records_the_other_files(tmp_path, sample):
     assert pdf.name == Path(png).with_suffix(".pdf").name and pdf.read_bytes().startswith(b"%PDF-")
     assert entry["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
     assert manifest["limits"]["extra_formats"] == ["pdf"]
+
+
+def test_rerun_bad_format_stops_before_looking_for_the_run(tmp_path):
+    proc = run_cli("rerun", "no-such-run", "--format", "png,tiff", cwd=tmp_path)
+    assert proc.returncode == 2 and "tiff is not one of png, pdf, svg" in proc.stderr, proc.stderr
