@@ -150,7 +150,7 @@ def test_bad_input_is_a_clear_tool_error(server):
     assert got.is_error and "code" in _text(got)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # two sandboxed runs (the script, the truth reference): about 11 s on a quiet machine
 def test_run_reference_get_png_and_validate(server, sample):
     from vibeplot.core import plugins
 
@@ -189,7 +189,6 @@ def test_run_reference_get_png_and_validate(server, sample):
     assert other["status"] == "wrong" and other["diagnosis"], other
 
 
-@pytest.mark.slow
 def test_failing_script_returns_tails_and_advice(server, sample):
     code = ("import uproot\nimport matplotlib.pyplot as plt\n"
             f"events = uproot.open({str(sample)!r})['Events'].arrays(['MET_ptx'])\n"
@@ -207,7 +206,7 @@ def test_failing_script_returns_tails_and_advice(server, sample):
     assert refused.structured_content["policy_problems"] and refused.structured_content["returncode"] is None
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # the loop, then the truth reference: 6-11 s here
 def test_ask_with_the_reference_model(server):
     heard = []
 
@@ -238,7 +237,6 @@ def test_missing_extra_names_it(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.slow  # a server of its own: about 12 s here, most of it start-up
 @pytest.mark.timeout(180)
 def test_stdout_carries_only_the_protocol(tmp_path):
     """Raw stdio, no SDK client: every line the server writes to stdout is a JSON-RPC message, also when
