@@ -2,7 +2,8 @@
 
 One server for the module (``vibeplot mcp`` started as a user's agent starts it): list the tools,
 resolve a phrase, read a prompt, run a reference script in the sandbox and get its PNG back as an
-image, validate the run ``correct``; a script that raises, and bad input.
+image, validate the run ``correct``; a script that raises, and bad input.  Then, without the SDK's
+client: a server's raw stdout holds nothing but JSON-RPC, and the message of a missing extra.
 """
 
 from __future__ import annotations
