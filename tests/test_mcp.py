@@ -145,6 +145,8 @@ def test_bad_input_is_a_clear_tool_error(server):
     assert got.is_error and "either run" in _text(got)
     got = server.call("validate", question="plot the colour of the sky", histograms=[])
     assert got.is_error and "no benchmark question matches" in _text(got)
+    got = server.call("validate", question="adl-1", histograms=[{"image": "x.png", "axes": ["not an axes"]}])
+    assert got.is_error and "not in the form run_code returns" in _text(got), _text(got)
     got = server.call("resolve_dataset", phrase="zzz qqq nonexistent")
     assert not got.is_error and got.structured_content["status"] == "unknown"
     got = server.call("run_code")  # the code is required: the SDK's argument check

@@ -459,6 +459,38 @@ def _question(question: str):
     return found
 
 
+#: what ``validate`` takes as histograms: the capture sidecars, as ``run_code`` returns them
+HISTOGRAMS_FORM = ('per PNG: {"image": NAME, "axes": [{"histograms": [{"edges": [...], "values": [...]}, ...]}, ...]}')
+
+
+def _check_histograms(histograms) -> None:
+    """A :class:`ConfigError` unless ``histograms`` has the form of capture sidecars (:data:`HISTOGRAMS_FORM`).
+
+    >>> _check_histograms([{"image": "met.png", "axes": [{"histograms": [{"edges": [0, 1], "values": [2]}]}]}])
+    >>> _check_histograms([{"image": "met.png", "axes": ["x"]}])
+    Traceback (most recent call last):
+    ...
+    vibeplot.core.errors.ConfigError: the histograms are not in the form run_code returns them: met.png: axes 0 is not an object
+    """
+    from vibeplot.core.errors import ConfigError
+
+    def bad(why: str):
+        return ConfigError(f"the histograms are not in the form run_code returns them: {why}", hint=HISTOGRAMS_FORM)
+
+    if not isinstance(histograms, list):
+        raise bad("not a list")
+    for i, sidecar in enumerate(histograms):
+        if not isinstance(sidecar, dict) or not isinstance(sidecar.get("axes", []), list):
+            raise bad(f"item {i} is not an object with a list of axes")
+        name = str(sidecar.get("image", f"item {i}"))
+        for j, axes in enumerate(sidecar.get("axes", [])):
+            if not isinstance(axes, dict) or not isinstance(axes.get("histograms", []), list):
+                raise bad(f"{name}: axes {j} is not an object")
+            for h in axes.get("histograms", []):
+                if not isinstance(h, dict) or not all(isinstance(h.get(k, []), list) for k in ("edges", "values")):
+                    raise bad(f"{name}: axes {j} has a histogram without lists of edges and values")
+
+
 def validate(settings: Settings, question: str | None = None, run: str | None = None,
              histograms: list[dict] | None = None, dataset: str | list[str] | None = None) -> ValidationInfo:
     """A run's verdict (``run``: its directory, or its name under the server's ``out``), or the verdict on
@@ -489,8 +521,7 @@ def validate(settings: Settings, question: str | None = None, run: str | None = 
     if not question:
         raise ConfigError("validating histograms needs the question they answer")
     q = _question(question)
-    if not isinstance(histograms, list) or not all(isinstance(h, dict) for h in histograms):
-        raise ConfigError("histograms must be a list of objects, one per PNG, as run_code returns them")
+    _check_histograms(histograms)  # before the truth reference runs
     from vibeplot.core.resolver import ResolveContext, pick_all
 
     found = [r.dataset for r in pick_all(_given(dataset), None, q, ResolveContext(), warn=lambda message: None)]
@@ -512,11 +543,15 @@ def validate(settings: Settings, question: str | None = None, run: str | None = 
     if truth is None:
         return ValidationInfo(question_id=q.id, dataset=name, status="unverifiable",
                               diagnosis=[f"no truth values for {q.id} on {name}: {why}"])
-    verdict = checks.validate(histograms, truth)
-    if verdict.status == "wrong":
-        mistakes = checks.mistake_values_for(q.id, location, fmt)
-        if mistakes:
-            verdict = checks.validate(histograms, truth, mistakes)
+    try:
+        verdict = checks.validate(histograms, truth)
+        if verdict.status == "wrong":
+            mistakes = checks.mistake_values_for(q.id, location, fmt)
+            if mistakes:
+                verdict = checks.validate(histograms, truth, mistakes)
+    except (AttributeError, TypeError, ValueError) as err:  # not what the capture module writes
+        raise ConfigError(f"the histograms are not in the form run_code returns them ({type(err).__name__}: {err})",
+                          hint=HISTOGRAMS_FORM) from None
     return ValidationInfo(question_id=q.id, dataset=name, status=verdict.status, diagnosis=verdict.diagnosis)
 
 
