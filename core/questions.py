@@ -79,8 +79,8 @@ def select(spec: str) -> list[Question]:
 
     >>> [q.id for q in select("adl-1,met-0jet")]
     ['adl-1', 'met-0jet']
-    >>> len(select("adl")), len(select("extra")), len(select("all"))
-    (8, 6, 16)
+    >>> len(select("adl")), len(select("extra")), len(select("samples")), len(select("all"))
+    (8, 6, 2, 18)
     """
     questions = registry()
     out: list[Question] = []
@@ -498,18 +498,16 @@ def _registered() -> tuple[tuple[Question, str, Signature, frozenset[str], str],
     out = []
     for q in registry().values():
         phrasings = (q.text, *q.aliases)
-        # a question about several samples names them; matched without those names, as asked text is
-        # (the loop takes the dataset phrases out first: the Z in "the toy Z->mumu MC" is no selection)
-        bare = [_without_datasets(p) for p in phrasings] if len(q.datasets) > 1 else list(phrasings)
-        words = frozenset(w for p in bare for w in signature(p).rest)
-        out += [(q, p, signature(b), words, canonical(b)) for p, b in zip(phrasings, bare)]
+        words = frozenset(w for p in phrasings for w in signature(p).rest)
+        out += [(q, p, signature(p), words, canonical(p)) for p in phrasings]
     return tuple(out)
 
 
-def _without_datasets(text: str) -> str:
-    from vibeplot.core.resolver import find_phrases, strip_phrases
+def _names_samples(text: str) -> bool:
+    """Whether ``text`` names at least two datasets, as a question about several samples does."""
+    from vibeplot.core.resolver import find_phrases
 
-    return strip_phrases(text, find_phrases(text))
+    return len(find_phrases(text)) > 1
 
 
 def explain(text: str) -> Match:
@@ -538,6 +536,11 @@ def explain(text: str) -> Match:
         rank = (len(diff), -fuzz.token_set_ratio(wording, registered_text))  # fewest, then most alike
         if q.id not in near or rank < near[q.id][0]:
             near[q.id] = (rank, diff)
+    several = [qid for qid, (q, _) in found.items() if len(q.datasets) > 1]
+    if several and not _names_samples(text):  # a data/MC or stacked question is asked naming its samples
+        for qid in several:
+            del found[qid]
+            near[qid] = ((1, 0.0), ["names fewer than two datasets; this question is about several samples"])
     if len(found) == 1:
         (q, phrasing), = found.values()
         return Match(q, "wording", phrasing, (f"same {asked.describe()}",

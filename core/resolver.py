@@ -419,16 +419,6 @@ def find_phrases(question: str) -> list[str]:
     return list(dict.fromkeys(p for _, _, p in sorted(taken)))
 
 
-def strip_phrases(question: str, phrases) -> str:
-    """``question`` without each of ``phrases`` (:func:`strip_phrase` one after the other)."""
-    phrases = [p for p in phrases or () if p]
-    if len(phrases) <= 1:
-        return strip_phrase(question, phrases[0] if phrases else None)
-    for phrase in phrases:
-        question = strip_phrase(question, phrase)
-    return question
-
-
 def strip_phrase(question: str, phrase: str | None) -> str:
     """``question`` without the dataset phrase (and its "in the ... sample" frame), for
     matching it to a benchmark question.  Unchanged when there is no phrase."""

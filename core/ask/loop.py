@@ -17,7 +17,7 @@ from vibeplot.core import __version__, config, plugins, policies, questions
 from vibeplot.core.ask import extract, llm, oracle, prompt
 from vibeplot.core.sandbox import run as sandbox
 from vibeplot.core.resolver import (
-    Chooser, Dataset, ResolveContext, check_readable, find_phrase, find_phrases, pick_all, strip_phrase, strip_phrases,
+    Chooser, Dataset, ResolveContext, check_readable, find_phrase, find_phrases, pick_all, strip_phrase,
 )
 from vibeplot.core.errors import BudgetExceeded, DatasetError, VibeplotError
 from vibeplot.core.ask.llm import DEFAULT_TIMEOUT
@@ -90,7 +90,9 @@ class Reading:
 def read_question(question: str) -> Reading:
     phrase = find_phrase(question)
     phrases = tuple(find_phrases(question)) if phrase else ()
-    stripped = strip_phrases(question, phrases) if len(phrases) > 1 else strip_phrase(question, phrase)
+    # several datasets named (a data/MC or stacked question): matched as written, since the registered
+    # wording names them too (and its Z in "the toy Z->mumu MC" must not read as a selection)
+    stripped = question if len(phrases) > 1 else strip_phrase(question, phrase)
     found = questions.explain(stripped)
     return Reading(phrase, found.question, found, phrases if len(phrases) > 1 else ((phrase,) if phrase else ()))
 
