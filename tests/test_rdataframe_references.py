@@ -116,16 +116,15 @@ def direct_runs(sample, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def servicex_runs(sample, tmp_path_factory):
-    """rdataframe ServiceX-mode references against one local backend, each in its own directory."""
+def servicex_runs(sample, tmp_path_factory, request):
+    """rdataframe ServiceX-mode references against the session's local backend, each in its own directory."""
     pytest.importorskip("servicex")
-    from vibeplot.core.servicex.local import LocalServiceX
+    backend = request.getfixturevalue("shared_servicex")
 
     base = tmp_path_factory.mktemp("servicex")
     jobs = [(name, prepare(RDF_REFS / f"{name}.py", sample, base / name), base / name) for name in PNGS]
-    with LocalServiceX(log_path=base / "sxlocal.log") as backend:
-        # The client polls every ~5 s, so the deliveries overlap well.
-        return run_all(jobs, workers=4, grant=Grant(network=True), setup=backend.write_config)
+    # The client polls every ~5 s, so the deliveries overlap well.
+    return run_all(jobs, workers=4, grant=Grant(network=True), setup=backend.write_config)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
