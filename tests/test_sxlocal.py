@@ -11,7 +11,10 @@ calls in all, one answered from the client's cache.  The launcher's own tests
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -312,6 +315,34 @@ def test_shared_backend_is_started_once_on_first_use_and_stopped(tmp_path, monke
     url_alone, pid_alone = one_run(7)
     assert url_alone != url and not psutil.pid_exists(pid_alone)
     assert "local ServiceX backend stopped" in (tmp_path / "run7" / "servicex-backend.log").read_text()
+
+
+CTRL_C = """
+import sys, threading, time, urllib.request
+from vibeplot.core.servicex.local.launcher import backend_for_run, shared_backend
+
+def late_cell():  # still running when Ctrl-C comes; needs the backend only afterwards
+    time.sleep(1.5)
+    with backend_for_run(log_path="unused.log") as backend:
+        answer = urllib.request.urlopen(backend.url + "/servicex", timeout=10).read()
+    open("cell.txt", "w").write(str(len(answer)))
+
+with shared_backend("compare.log") as shared:
+    shared.get()
+    threading.Thread(target=late_cell).start()
+    raise KeyboardInterrupt
+"""
+
+
+def test_shared_backend_outlives_ctrl_c_until_running_cells_end(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "VIBEPLOT_LOCAL_SERVICEX"}
+    proc = subprocess.run([sys.executable, "-c", CTRL_C], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert "KeyboardInterrupt" in proc.stderr
+    assert int((tmp_path / "cell.txt").read_text()) > 0, proc.stderr[-2000:]
+    assert not (tmp_path / "unused.log").exists()
+    log = (tmp_path / "compare.log").read_text()
+    assert log.count("backend serving") == 1 and log.rstrip().endswith("local ServiceX backend stopped")
 
 
 def test_start_failure_is_reported(tmp_path):

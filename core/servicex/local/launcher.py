@@ -21,6 +21,7 @@ This module imports nothing heavy: the client side never loads the transformers'
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import os
@@ -253,16 +254,29 @@ _SHARED_LOCK = threading.Lock()
 def shared_backend(log_path: str | Path):
     """Within this block, runs in this process (any thread) that need the local backend use one,
     started on first use and logging to ``log_path``; it is stopped when the block ends (also on an
-    error or Ctrl-C).  ``$VIBEPLOT_LOCAL_SERVICEX`` still wins: then nothing is started."""
+    error).  On Ctrl-C (``KeyboardInterrupt``) it stays up for the runs still going in other threads
+    (``compare`` finishes the cells already running) and is stopped when the interpreter exits,
+    after those threads.  ``$VIBEPLOT_LOCAL_SERVICEX`` still wins: then nothing is started."""
     shared = SharedBackend(log_path)
     with _SHARED_LOCK:
         _SHARED.append(shared)
     try:
         yield shared
-    finally:
-        with _SHARED_LOCK:
+    except KeyboardInterrupt:
+        # atexit handlers run after the interpreter has joined its non-daemon threads (the cells)
+        atexit.register(_retire, shared)
+        raise
+    except BaseException:
+        _retire(shared)
+        raise
+    _retire(shared)
+
+
+def _retire(shared: SharedBackend) -> None:
+    with _SHARED_LOCK:
+        if shared in _SHARED:
             _SHARED.remove(shared)
-        shared.close()
+    shared.close()
 
 
 @contextlib.contextmanager
