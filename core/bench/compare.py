@@ -29,8 +29,9 @@ Execution (:func:`run_compare`):
   expensive finished cell), since model calls happen on the workers.
 * ServiceX cells on local files or OpenData need the local backend: with the local
   executor the compare starts one, when the first such cell needs it, for all its cells
-  (log ``OUT/servicex-backend.log``), and stops it at the end (also on an error or
-  Ctrl-C); each request keeps its own id, bucket and client cache.  On Dask each
+  (log ``OUT/servicex-backend.log``), and stops it at the end (on an error too; on
+  Ctrl-C once the cells already running have finished); each request keeps its own
+  id, bucket and client cache.  On Dask each
   cell starts its own on its worker (a loopback URL does not reach other machines),
   unless the workers have ``VIBEPLOT_LOCAL_SERVICEX`` set.
 
