@@ -64,6 +64,7 @@ def summary_record(result) -> dict:
         "stack": m.get("stack"),
         "model": m.get("model"),
         "dataset": (m.get("dataset") or {}).get("name"),
+        "datasets": [d.get("name") for d in m.get("datasets") or ([m["dataset"]] if m.get("dataset") else [])],
         "attempts": totals.get("attempts"),
         "prompt_tokens": totals.get("prompt_tokens"),
         "completion_tokens": totals.get("completion_tokens"),
@@ -109,7 +110,12 @@ def _summary_table(result) -> None:
             table.add_row("note", escape(note))
     table.add_row("run", escape(str(result.run_dir)))
     table.add_row("stack / model", f"{m['stack']} / {m['model']}")
-    table.add_row("dataset", f"{m['dataset']['name']} ({m['dataset_resolution']['why']})")
+    several = m.get("datasets") or []
+    if len(several) > 1:  # a question about several samples: each, and how it was chosen
+        for d, how in zip(several, m.get("dataset_resolutions") or []):
+            table.add_row("dataset", f"{d['name']} ({how['why']})")
+    else:
+        table.add_row("dataset", f"{m['dataset']['name']} ({m['dataset_resolution']['why']})")
     table.add_row("attempts", str(totals.get("attempts")))
     table.add_row("tokens", f"{totals.get('prompt_tokens', 0)} in / {totals.get('completion_tokens', 0)} out")
     table.add_row("cost", _fmt_cost(totals.get("cost_usd")))

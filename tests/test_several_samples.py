@@ -270,8 +270,10 @@ def test_scripted_answers_are_judged_per_histogram(scripted, name, qid, expected
 @pytest.mark.slow
 def test_reference_run_records_every_dataset(isolated_env, toy, tmp_path):
     """One end-to-end run (every stack and both questions: tests/test_reference_e2e.py)."""
-    proc = run_cli("ask", "--model", "reference", "--stack", "uproot_opendata", "met-stack", cwd=tmp_path)
+    proc = run_cli("ask", "--model", "reference", "--stack", "uproot_opendata", "met-stack", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["datasets"] == ["toy-ttbar-mc", "toy-zmumu-mc"]
+    assert "toy-ttbar-mc" in proc.stderr and "toy-zmumu-mc" in proc.stderr  # the table lists each
     manifest = json.loads((only_run_dir(tmp_path / "vibeplot-runs") / "run.json").read_text())
     assert [d["name"] for d in manifest["datasets"]] == ["toy-ttbar-mc", "toy-zmumu-mc"]
     assert manifest["dataset"]["name"] == "toy-ttbar-mc" and len(manifest["dataset_resolutions"]) == 2
