@@ -268,6 +268,13 @@ class _Slot:
             inside.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(script, inside)
         stamps = {name: _stamp(job_dir / name) for name in os.listdir(job_dir)}
+        try:
+            while self._receive(0.0):  # a report of a waiting child that died (killed from outside): stale
+                pass
+        except WarmError:
+            self.dead = True
+            self.empty()
+            raise
         request = {"script": str(inside), "cwd": str(job_dir), "env": env, "cpu_seconds": int(cpu_seconds),
                    "capture_env": "VIBEPLOT_CAPTURE_FD"}
         sent = time.time()
@@ -407,29 +414,33 @@ class WarmPool:
         return self._launcher.submit(subprocess.Popen, cmd, **kwargs).result()
 
     def _acquire(self, key: tuple, python: str, grant: isolation.Grant, tmp_mb: int) -> _Slot | None:
-        with self._cond:
-            while True:
-                if self._closed or key in self._failed:
-                    return None
-                for slot in list(self._idle):
-                    if not slot.alive():
-                        self._idle.remove(slot)
+        ended: list[_Slot] = []  # closed outside the lock (a close waits for the sandbox to end)
+        try:
+            with self._cond:
+                while True:
+                    if self._closed or key in self._failed:
+                        return None
+                    for slot in list(self._idle):
+                        if not slot.alive():
+                            self._idle.remove(slot)
+                            self._count -= 1
+                            ended.append(slot)
+                        elif slot.key == key:
+                            self._idle.remove(slot)
+                            return slot
+                    if self._count < self.size:
+                        self._count += 1
+                        self._made += 1
+                        folder = self.root / f"slot-{self._made}"
+                        break
+                    if self._idle:  # another key: make room
+                        ended.append(self._idle.pop(0))
                         self._count -= 1
-                        slot.close()
-                    elif slot.key == key:
-                        self._idle.remove(slot)
-                        return slot
-                if self._count < self.size:
-                    self._count += 1
-                    self._made += 1
-                    folder = self.root / f"slot-{self._made}"
-                    break
-                if self._idle:  # another key: make room
-                    victim = self._idle.pop(0)
-                    self._count -= 1
-                    victim.close()
-                    continue
-                self._cond.wait()
+                        continue
+                    self._cond.wait()
+        finally:
+            for slot in ended:
+                slot.close()
         try:
             return _Slot(key, python, grant, tmp_mb, folder, self.modules, self._popen)
         except (WarmError, OSError, ValueError) as err:
@@ -442,12 +453,14 @@ class WarmPool:
 
     def release(self, slot: _Slot) -> None:
         with self._cond:
-            if slot.alive() and not self._closed:
+            keep = slot.alive() and not self._closed
+            if keep:
                 self._idle.append(slot)
             else:
                 self._count -= 1
-                slot.close()
             self._cond.notify_all()
+        if not keep:
+            slot.close()
 
     def begin(self, script: Path, *, workdir: Path, env: dict, cpu_seconds: int, fds, python: str,
               grant: isolation.Grant, tmp_mb: int) -> _Job | None:
