@@ -67,14 +67,18 @@ def show(question_id, as_json):
         raise ConfigError(f"no benchmark question {question_id!r}", hint="see `vibeplot questions list`")
     if as_json:
         click.echo(json.dumps({"id": q.id, "text": q.text, "aliases": list(q.aliases), "tags": list(q.tags),
-                               "dataset": q.dataset, "meaning": q.meaning, "differences": dict(q.differences),
+                               "dataset": q.dataset, "datasets": list(q.datasets) or [q.dataset],
+                               "meaning": q.meaning, "differences": dict(q.differences),
                                "references": [{"stack": s, "path": p} for s, p in _reference_paths(q)]}, indent=2))
         return
     click.echo(click.style(q.id, bold=True) + f"  [{', '.join(q.tags)}]")
     click.echo(f"text:     {q.text}")
     for alias in q.aliases:
         click.echo(f"alias:    {alias}")
-    click.echo(f"dataset:  {q.dataset}")
+    if len(q.datasets) > 1:  # a question about several samples, in the order its references read them
+        click.echo(f"datasets: {', '.join(q.datasets)}")
+    else:
+        click.echo(f"dataset:  {q.dataset}")
     click.echo(f"meaning:  {q.meaning or '(the text is unambiguous)'}")
     for stack, note in q.differences.items():
         click.echo(f"differs:  {stack}: {note}")

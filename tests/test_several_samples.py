@@ -113,6 +113,13 @@ def test_an_ambiguous_second_dataset_stops_with_exit_2(isolated_env, tmp_path):
     assert proc.returncode == 2 and "reads 2 dataset(s), and 1 were given" in proc.stderr, proc.stderr
 
 
+def test_questions_show_lists_the_samples(isolated_env, tmp_path):
+    proc = run_cli("questions", "show", "met-stack", cwd=tmp_path)
+    assert proc.returncode == 0 and "datasets: toy ttbar mc, toy zmumu mc" in proc.stdout, proc.stdout + proc.stderr
+    shown = json.loads(run_cli("questions", "show", "mumu-data-mc", "--json", cwd=tmp_path).stdout)
+    assert shown["datasets"] == ["toy data", "toy zmumu mc"] and len(shown["references"]) == 4
+
+
 # -- validation: every histogram of the figure --------------------------------------------------------
 
 def _sidecar(*hists) -> list[dict]:
