@@ -285,3 +285,26 @@ def test_reference_run_records_every_dataset(isolated_env, toy, tmp_path):
     assert [d["name"] for d in manifest["datasets"]] == ["toy-ttbar-mc", "toy-zmumu-mc"]
     assert manifest["dataset"]["name"] == "toy-ttbar-mc" and len(manifest["dataset_resolutions"]) == 2
     assert manifest["verdict"] == {"status": "correct", "diagnosis": []}, manifest["verdict"]
+
+
+@pytest.mark.slow
+def test_a_model_answer_missing_a_sample_is_named(isolated_env, toy, tmp_path):
+    """Through `ask` with a (scripted) model: its prompt lists both samples; its stack drawn without the
+    Z->mumu sample is judged wrong, naming that sample."""
+    from vibeplot.core import plugins
+    from vibeplot.testing.scripted_server import ScriptedServer
+
+    code = plugins.get_stack("uproot_opendata").reference_solution("met-stack")
+    code = code.replace("{{dataset1}}", str(toy["toy-ttbar-mc"])).replace("{{dataset2}}", str(toy["toy-zmumu-mc"]))
+    one = '    (TTBAR_FILE, r"$t\\bar{t}$ (toy MC)", "ttbar MC", 800.0 * 1.0 * 1.0, 2511.289788722992),\n'
+    assert one in code
+    code = code.replace(code[code.index("SAMPLES = ["):code.index("]\n", code.index("SAMPLES = [")) + 2],
+                        "SAMPLES = [\n" + one + "]\n")
+    with ScriptedServer([f"- MET stacked.\n\n```python\n{code}```\n"]) as server:
+        proc = run_cli("ask", "--model", "openai/gpt-4o-mini", "--api-base", server.url, "--no-cache", STACK.text,
+                       cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    prompt = server.requests[0]["messages"][-1]["content"]
+    assert "## Dataset 1 of 2 (simulation, `toy-ttbar-mc`)" in prompt and "## Dataset 2 of 2" in prompt
+    verdict = json.loads((only_run_dir(tmp_path / "vibeplot-runs") / "run.json").read_text())["verdict"]
+    assert verdict == {"status": "wrong", "diagnosis": ['missing plot: nothing drawn matches reference "Z->mumu MC"']}
