@@ -252,11 +252,19 @@ def test_fork_bomb_and_kill_all_leave_the_server(run, pool):
 
 @pytest.mark.slow  # a second server start
 def test_a_killed_server_is_replaced(run, pool):
+    import threading
+
     run("print(1)\n")
     killed = list(pool._idle)
-    for slot in killed:
+    during = {}
+    thread = threading.Thread(target=lambda: during.update(result=run("import time\ntime.sleep(60)\n")[0]))
+    thread.start()
+    time.sleep(3)
+    for slot in killed:  # one of them runs the sleeping script
         slot.server.kill()
         slot.proc.wait(timeout=10)
+    thread.join(timeout=60)
+    assert during["result"].returncode == -signal.SIGKILL and "the worker is gone" in during["result"].stderr
     result, _ = run("import numpy\nprint('warm again')\n")
     assert result.stdout == "warm again\n"
     assert not {slot.server.pid for slot in killed} & _server_pids(pool)

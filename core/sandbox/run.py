@@ -583,6 +583,9 @@ def run_script(
             record["image"] = job.local_path(record["image"])
     stdout_path, stderr_path = workdir / "stdout.txt", workdir / "stderr.txt"
     cut = readers[0].finish(stdout_path) + readers[1].finish(stderr_path)
+    if job.worker == "warm" and job.note:  # the worker itself failed during the script (it was replaced)
+        with open(stderr_path, "a", encoding="utf-8") as err:  # the file write_fresh just made
+            err.write(f"\n[vibeplot: {job.note}]\n")
     new, rejected = _collect_pngs(workdir, before, limits, records.records)
     extras, extra_rejected = _collect_extras(workdir, new, tuple(limits.extra_formats), before,
                                              int(limits.png_max_mb * 2**20))
