@@ -183,6 +183,7 @@ CHECK_EVERYTHING = """
 import os, sys
 import numpy, matplotlib, matplotlib.pyplot
 print("pi", numpy.pi)
+import random; print("random", numpy.random.random(), random.random())
 print("linewidth", matplotlib.rcParams["lines.linewidth"])
 print("font", matplotlib.rcParams["font.sans-serif"][0], len(matplotlib.pyplot.get_fignums()))
 import json; print("json.dumps", json.dumps is not None)
@@ -196,13 +197,16 @@ print("processes", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
 
 def test_nothing_carried_to_the_next_script(run, pool):
     marker = f"vp-warm-carry-{iso.TOKEN}"
-    first, workdir = run(CHANGE_EVERYTHING, MARKER=marker)
+    first, workdir = run(CHANGE_EVERYTHING + "import random\nprint('random', numpy.random.random(), random.random())\n",
+                         MARKER=marker)
     assert first.returncode == 0, first.stderr
     assert (workdir / "left-in-job.txt").exists()  # the script's file, moved to its attempt directory
     servers = _server_pids(pool)
     second, _ = run(CHECK_EVERYTHING)
     assert second.returncode == 0, second.stderr
     lines = dict(line.split(" ", 1) for line in second.stdout.splitlines())
+    drawn = first.stdout.split("random ")[1].split()
+    assert lines["random"].split()[0] != drawn[0] and lines["random"].split()[1] != drawn[1]  # numpy's, Python's
     assert lines["pi"] == str(3.141592653589793)
     assert lines["linewidth"] != "42.0"
     assert lines["font"] == "DejaVu Sans 0"  # the server's warm-up figures left matplotlib's defaults

@@ -303,6 +303,9 @@ def child(sock: socket.socket) -> None:
     """Become the requested script (see the module docstring); returns to run it as ``__main__``."""
     os.setsid()
     _prctl(PR_SET_DUMPABLE, 1)
+    legacy = sys.modules.get("numpy.random")
+    if legacy is not None:  # seeded once in the server: each script draws its own numbers, as in a new
+        legacy.seed()  # interpreter (Python's random module reseeds itself after a fork)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         data, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 3)
