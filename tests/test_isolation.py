@@ -414,10 +414,10 @@ time.sleep(120)
 """
 
 
-def _wait_for(pattern: str, folder: Path, timeout: float = 120) -> Path:
+def _wait_for(pattern: str, folder: Path, timeout: float = 120, also: Path | None = None) -> Path:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        found = list(folder.rglob(pattern)) if folder.exists() else []
+        found = [p for f in (folder, also) if f is not None and f.exists() for p in f.rglob(pattern)]
         if found:
             return found[0]
         time.sleep(0.2)
@@ -458,7 +458,8 @@ def test_sigkilled_compare_leaves_no_script_running(sample, tmp_path):
         proc = subprocess.Popen([str(exe), "compare", "-q", "adl-1", "-s", "uproot_opendata", "-m", "openai/gpt-4o-mini",
                                  "-t", "2", "-j", "2", "--no-baseline", "--api-base", server.url, "-o", str(out)],
                                 cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for("started", out)
+        # compare runs scripts in warm workers: a running script's files are in its job folder (vibeplot's cache)
+        _wait_for("started", out, also=Path(os.environ["VIBEPLOT_CACHE_DIR"]) / "warm")
         assert alive_with(marker)
         proc.kill()
         proc.wait(timeout=30)

@@ -293,3 +293,20 @@ def test_ask_with_warm_workers_records_it(sample, tmp_path):
     assert attempt["worker"] == "warm" and attempt["startup_seconds"] < 5
     assert read_manifest(run)["verdict"]["status"] == "correct"
     assert (run / "attempt-1" / "met.png").is_file() and not list((run / "attempt-1").glob("job-*"))
+
+
+def test_folders_of_a_killed_pool_are_removed_by_the_next():
+    from vibeplot.core import config
+
+    stale = config.cache_dir() / "warm" / "warm-999999999-abc" / "slot-1" / "job-1"
+    stale.mkdir(parents=True)
+    (stale / "left.txt").write_text("x")
+    mine = config.cache_dir() / "warm" / f"warm-{os.getpid()}-abc"
+    mine.mkdir()
+    pool = warm.WarmPool(size=1)
+    try:
+        assert not stale.parents[1].exists() and mine.exists()  # a live process's folder stays
+    finally:
+        pool.close()
+        mine.rmdir()
+    assert not pool.root.exists()

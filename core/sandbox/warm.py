@@ -399,7 +399,7 @@ class WarmPool:
         self.size = size or 2 * (os.cpu_count() or 1)
         self.modules = tuple(modules)
         self._own_root = root is None
-        self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="warm-", dir=_cache_root()))
+        self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix=f"warm-{os.getpid()}-", dir=_cache_root()))
         self.root.mkdir(parents=True, exist_ok=True)
         self._idle: list[_Slot] = []
         self._count = 0
@@ -490,8 +490,13 @@ class WarmPool:
 
 
 def _cache_root() -> Path:
+    """``CACHE/warm``, without the folders of pools whose process is gone (a killed compare)."""
     folder = config.cache_dir() / "warm"
     folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("warm-*-*"):
+        pid = old.name.split("-")[1]
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
+            _remove_tree(old)
     return folder
 
 
