@@ -310,3 +310,30 @@ def test_folders_of_a_killed_pool_are_removed_by_the_next():
         pool.close()
         mine.rmdir()
     assert not pool.root.exists()
+
+
+FONTS_AFTER_OPENS = """
+import matplotlib.pyplot as plt, mplhep as hep
+held = [open(__file__, "rb") for _ in range(20)]  # low file descriptors taken before any glyph is read
+hep.style.use("CMS")
+fig, ax = plt.subplots()
+ax.stairs([3, 5, 2], [0, 1, 2, 3], label="Quarks & Gluons 0123456789")
+ax.set_xlabel(r"$m_{\\mu\\mu}$ [GeV] xyzXYZ!?"); ax.set_ylabel("Events / bin"); ax.legend()
+hep.label.exp_label(exp="CMS", data=True, lumi=5, ax=ax)
+fig.savefig("fonts.png")
+"""
+
+
+def test_a_warm_plot_is_the_cold_plot_byte_for_byte(run, tmp_path, monkeypatch):
+    """The server has loaded fonts and glyphs already (and holds the font files open): a warm script,
+    which takes low file descriptors first, draws exactly what a cold interpreter draws."""
+    warm_result, warm_dir = run(FONTS_AFTER_OPENS)
+    assert warm_result.ok, warm_result.stderr
+    cold_dir = tmp_path / "cold"
+    cold_dir.mkdir()
+    (cold_dir / "script.py").write_text(FONTS_AFTER_OPENS)
+    with monkeypatch.context() as patch:
+        patch.setattr(warm, "_active", None)  # outside the pool: a new interpreter
+        cold_result = run_script(cold_dir / "script.py", workdir=cold_dir)
+    assert cold_result.ok and cold_result.worker == "cold", cold_result.stderr
+    assert (warm_dir / "fonts.png").read_bytes() == (cold_dir / "fonts.png").read_bytes()

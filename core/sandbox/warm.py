@@ -472,6 +472,8 @@ class WarmPool:
         try:
             job = slot.begin(script, workdir, env, cpu_seconds, fds)
         except (WarmError, OSError):
+            with contextlib.suppress(OSError):
+                slot.empty()  # no half-made job folder for the next script
             self.release(slot)
             return None
         job.pool = self

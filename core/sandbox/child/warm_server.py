@@ -316,16 +316,11 @@ def child(sock: socket.socket) -> None:
     request = json.loads(data)
     out, err, cap = fds  # each >= 3: the server's fds 0, 1 and 2 are open
     null = os.open("/dev/null", os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(out, 1)
+    os.dup2(null, 0)  # the server's log (its fds 1 and 2) is replaced; its other fds stay open and
+    os.dup2(out, 1)  # not inheritable: the font files matplotlib reads glyphs from (not secret)
     os.dup2(err, 2)
-    keep = {0, 1, 2, cap, sock.fileno()}
-    for fd in map(int, os.listdir("/proc/self/fd")):
-        if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    for fd in (null, out, err):
+        os.close(fd)
     os.set_inheritable(cap, True)
     n = int(request["cpu_seconds"])
     resource.setrlimit(resource.RLIMIT_CPU, (n, n + 5))
