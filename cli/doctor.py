@@ -6,7 +6,9 @@ import click
 
 
 @click.command()
-def doctor():
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: isolation mode and status, bytecode, extras.")
+def doctor(as_json):
     """Say whether generated scripts are isolated here (and how to get isolation if not), and whether
     the packages they import have bytecode installed.
 
@@ -19,18 +21,30 @@ def doctor():
 
     mode = isolation.mode()
     status = isolation.probe()
-    click.echo(f"isolation mode: {mode}")
+    from vibeplot.core.errors import EXTRA_MODULES, missing_modules
     from vibeplot.core.sandbox.run import missing_bytecode
 
     missing = missing_bytecode()
+    if as_json:
+        import json
+
+        click.echo(json.dumps({
+            "isolation_mode": mode,
+            "isolation": "bubblewrap" if status.available else "none",
+            "isolation_detail": status.detail,
+            "bytecode_missing": missing,
+            "extras": {extra: not missing_modules(*modules) for extra, modules in EXTRA_MODULES.items()},
+        }))
+        if mode == "required" and not status.available:
+            raise SystemExit(EXIT_USAGE)
+        return
+    click.echo(f"isolation mode: {mode}")
     if missing:
         click.echo(f"bytecode: none installed for {', '.join(missing)}: scripts cannot write .pyc files, so "
                    "every attempt compiles these again (seconds each); reinstall with bytecode "
                    "(pip does by default; uv: `uv sync --compile-bytecode` or UV_COMPILE_BYTECODE=1)")
     else:
         click.echo("bytecode: installed (scripts start without compiling their imports)")
-    from vibeplot.core.errors import EXTRA_MODULES, missing_modules
-
     click.echo("extras: " + ", ".join(f"{extra} {'missing' if missing_modules(*modules) else 'installed'}"
                                       for extra, modules in EXTRA_MODULES.items()))
     if status.available:

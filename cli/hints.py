@@ -18,8 +18,10 @@ def hints():
 @click.option("--dataset", "-d", multiple=True,
               help="A local ROOT file or dataset phrase, repeatable for several samples (default: the datasets the "
                    "question names, else the embedded sample).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: stack, question, datasets and the prompt's messages (role, content).")
 @click.argument("question", nargs=-1)
-def show(stack, dataset, question):
+def show(stack, dataset, question, as_json):
     """Print the exact first prompt that would be sent for QUESTION.
 
     Needs nothing that running needs: a rucio dataset is shown without a servicex.yaml."""
@@ -34,4 +36,11 @@ def show(stack, dataset, question):
     given = (dataset[0] if len(dataset) == 1 else list(dataset)) if dataset else None
     found, _ = choose_datasets(AskOptions(question=text, stack=stack, dataset=given), st, reading=reading, check=False)
     shown = found if len(found) > 1 else found[0]  # several: one dataset section each
-    click.echo(prompt.first_prompt(st, shown, prompt_question(text, reading)).text, nl=False)
+    first = prompt.first_prompt(st, shown, prompt_question(text, reading))
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"stack": stack, "question": text, "datasets": [ds.name for ds in found],
+                               "messages": first.messages}))
+    else:
+        click.echo(first.text, nl=False)

@@ -9,7 +9,9 @@ import click
 
 @click.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def validate(run_dir):
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the verdict as one JSON object (status, diagnosis, notes, run) on stdout.")
+def validate(run_dir, as_json):
     """Check RUN_DIR's plots against the benchmark question's truth values.
 
     \b
@@ -34,6 +36,10 @@ def validate(run_dir):
         files = "NAME.png.json" + (" and NAME.png.uhi.json" if manifest.get("plot_uhi_records") is not None else "")
         click.echo(f"histograms: as vibeplot recorded them during the run ({len(records)} plot(s), "
                    f"{files} checked against the sha256 in run.json)", err=True)
+    if as_json:
+        click.echo(json.dumps({"run": str(run_dir.resolve()), "status": verdict["status"],
+                               "diagnosis": verdict.get("diagnosis", []), "notes": verdict.get("notes", [])}))
+        raise SystemExit(0 if verdict["status"] == "correct" else 1)
     click.echo(f"{verdict['status']}" + (": " + "; ".join(verdict["diagnosis"]) if verdict["diagnosis"] else ""))
     for note in verdict.get("notes", []):  # remarks that do not change the verdict (e.g. variances)
         click.echo(f"note: {note}")

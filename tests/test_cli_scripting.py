@@ -27,6 +27,8 @@ def _json(proc):
     (("questions", "list"), list, {"id", "text", "tags", "dataset", "references"}),
     (("questions", "show", "adl-1"), dict, {"id", "text", "aliases", "meaning", "dataset", "references"}),
     (("questions", "match", "adl-1"), dict, {"id", "how", "reasons"}),
+    (("hints", "show", "adl-1"), dict, {"stack", "question", "datasets", "messages"}),
+    (("doctor",), dict, {"isolation_mode", "isolation", "bytecode_missing", "extras"}),
 ])
 def test_listings_print_json(tmp_path, args, kind, keys):
     found = _json(run_cli(*args, "--json", cwd=tmp_path))
@@ -108,6 +110,9 @@ def test_ask_json_strict_quiet_verbose_and_runs(sample, tmp_path):
     assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
     both = run_cli("runs", "show", name[:2], "--out", str(out), cwd=tmp_path)  # "20": both runs
     assert both.returncode == 2 and "names 2 runs" in both.stderr, both.stderr
+
+    verdict = _json(run_cli("validate", record["run"], "--json", cwd=tmp_path))
+    assert verdict["status"] == "correct" and verdict["run"] == record["run"] and verdict["diagnosis"] == []
 
     settings = _json(run_cli("config", "--json", cwd=tmp_path, env={"VIBEPLOT_STRICT": "true"}))
     assert settings["settings"]["strict"] == {"value": "true", "source": "VIBEPLOT_STRICT"}
