@@ -49,8 +49,10 @@ def _split(value: str) -> list[str]:
 @click.option("--warm/--no-warm", default=None,
               help="Run scripts in warm workers (the scientific stack imported once per worker; same sandbox "
                    "and limits). Setting: warm_workers. [default: yes]")
+@click.option("--format", "formats", default=None, metavar="png[,pdf][,svg]",
+              help="Also save every plot as PDF and/or SVG next to its PNG. Setting: format. [default: png]")
 def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_cost, prices, resume, api_base, api_key,
-            llm_timeout, executor, no_baseline, timeout, warm):
+            llm_timeout, executor, no_baseline, timeout, warm, formats):
     """Run questions × stacks × models × trials, validate every plot, write results and a report.
 
     \b
@@ -91,6 +93,7 @@ def compare(questions, stacks, models, trials, jobs, out, max_iterations, max_co
         api_key=llm.key_setting(api_key), llm_timeout=llm.timeout_setting(llm_timeout),
         prices=dict(llm.parse_price(p) for p in prices),
         warm=config.flag_setting("warm_workers", warm, True),
+        formats=config.formats_setting(formats),  # a bad value: exit 2 before any work
     )
     from vibeplot.core.files import check_writable_dir
 

@@ -114,3 +114,18 @@ def test_ask_format_records_the_other_files(tmp_path, sample):
 def test_rerun_bad_format_stops_before_looking_for_the_run(tmp_path):
     proc = run_cli("rerun", "no-such-run", "--format", "png,tiff", cwd=tmp_path)
     assert proc.returncode == 2 and "tiff is not one of png, pdf, svg" in proc.stderr, proc.stderr
+
+
+@pytest.mark.slow
+def test_compare_format_saves_every_cell_in_the_other_formats(tmp_path, sample):
+    """compare --format png,svg: each cell's run keeps NAME.svg next to NAME.png; a bad value exits 2."""
+    proc = run_cli("compare", "-q", "adl-1", "-s", "uproot_opendata", "-m", "reference", "--trials", "1",
+                   "--format", "png,svg", "--out", str(tmp_path / "cmp"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (run_json,) = (tmp_path / "cmp" / "runs").glob("*/*/run.json")
+    manifest = json.loads(run_json.read_text())
+    (png,) = manifest["plots"]
+    assert (run_json.parent / manifest["plot_formats"][png]["svg"]["file"]).read_bytes().lstrip().startswith(b"<")
+    bad = run_cli("compare", "-q", "adl-1", "-m", "reference", "--format", "png,gif", "--out", str(tmp_path / "x"),
+                  cwd=tmp_path)
+    assert bad.returncode == 2 and "gif is not one of png, pdf, svg" in bad.stderr and not (tmp_path / "x").exists()

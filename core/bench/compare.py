@@ -134,6 +134,8 @@ class CompareOptions:
     prices: dict = field(default_factory=dict)
     #: scripts run in warm workers (:mod:`vibeplot.core.sandbox.warm`; local executor)
     warm: bool = True
+    #: formats besides PNG each plot is also saved in (``--format``, e.g. ``("pdf",)``)
+    formats: tuple[str, ...] = ()
 
 
 @dataclass
@@ -273,6 +275,7 @@ class CellSettings:
     api_key: str | None = field(default=None, repr=False)  # never shown in logs or reprs
     llm_timeout: float = DEFAULT_TIMEOUT
     prices: dict = field(default_factory=dict)  # --price, set in the worker's process too
+    formats: tuple[str, ...] = ()  # --format: also PDF/SVG next to each PNG
 
 
 def _exception_type(stderr: str) -> str:
@@ -355,7 +358,7 @@ def run_cell(cell: Cell, settings: CellSettings, model_gate: Callable | None = N
         api_base=settings.api_base if to_llm else None, api_key=settings.api_key if to_llm else None,
         llm_timeout=settings.llm_timeout,
         max_iterations=settings.max_iterations, out=cell_out, use_cache=False,  # trials are independent
-        limits=Limits(timeout=settings.timeout, memory_mb=settings.memory_mb),
+        limits=Limits(timeout=settings.timeout, memory_mb=settings.memory_mb, extra_formats=tuple(settings.formats)),
         model_gate=model_gate, run_slot=RUN_SLOTS,
     )
     category, manifest = "", None
@@ -545,7 +548,8 @@ def run_compare(opts: CompareOptions, progress: Progress | None = None,
     on_update(progress)
     prepare_truth(opts)
     settings = CellSettings(str(out.resolve()), opts.api_base, opts.max_iterations, opts.timeout, opts.memory_mb,
-                            api_key=opts.api_key, llm_timeout=opts.llm_timeout, prices=dict(opts.prices))
+                            api_key=opts.api_key, llm_timeout=opts.llm_timeout, prices=dict(opts.prices),
+                            formats=tuple(opts.formats))
     budget = Budget(opts.max_cost)
     if opts.executor.startswith("dask://"):
         stopped = _run_dask(opts.executor, todo, settings, budget, opts.jobs, progress, on_update)
