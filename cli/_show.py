@@ -20,15 +20,18 @@ def verbosity() -> int:
     return ctx.find_root().meta.get("vibeplot.verbosity", 0) if ctx else 0
 
 
-def run_with_status(opts):
+def run_with_status(opts, run=None):
+    """``run(opts, status=...)`` (default: the ask loop) with progress as ``-q``/``-v`` ask: a spinner, one
+    line per message, or nothing; an interactive dataset choice stops the spinner while it asks."""
     import dataclasses
 
-    from vibeplot.core.ask.loop import ask
+    if run is None:
+        from vibeplot.core.ask.loop import ask as run
 
     level = verbosity()
     if level != 0:  # quiet: nothing; verbose: one stderr line per progress message
         report = (lambda message: console.print(escape(message), highlight=False)) if level > 0 else (lambda _: None)
-        return ask(opts, status=report)
+        return run(opts, status=report)
     with console.status("starting") as status:
         if opts.choose is not None:  # an interactive question must not share the line with the spinner
             ask_user = opts.choose
@@ -41,7 +44,7 @@ def run_with_status(opts):
                     status.start()
 
             opts = dataclasses.replace(opts, choose=choose)
-        return ask(opts, status=lambda message: status.update(message))
+        return run(opts, status=lambda message: status.update(message))
 
 
 def _fmt_cost(cost) -> str:

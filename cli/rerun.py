@@ -49,7 +49,7 @@ def rerun(run, dataset, nfiles, out, timeout, memory_mb, isolation, strict, as_j
     from vibeplot.core.sandbox.isolation import mode as isolation_mode
     from vibeplot.core.sandbox.run import Limits
 
-    from ._show import console, summary, verbosity
+    from ._show import run_with_status, summary
     from .ask import _interactive_chooser
 
     out = out or Path(config.setting("out", None, config.DEFAULT_OUT))
@@ -60,26 +60,7 @@ def rerun(run, dataset, nfiles, out, timeout, memory_mb, isolation, strict, as_j
                         choose=_interactive_chooser())
     check_writable_dir(out)
     strict = config.flag_setting("strict", strict)
-    level = verbosity()
-    if level != 0:
-        from rich.markup import escape
-
-        report = (lambda message: console.print(escape(message), highlight=False)) if level > 0 else (lambda _: None)
-        result = rerun_run(opts, status=report)
-    else:
-        with console.status("starting") as status:
-            if opts.choose is not None:  # an interactive question must not share the line with the spinner
-                ask_user = opts.choose
-
-                def choose(phrase, candidates):
-                    status.stop()
-                    try:
-                        return ask_user(phrase, candidates)
-                    finally:
-                        status.start()
-
-                opts.choose = choose
-            result = rerun_run(opts, status=lambda message: status.update(message))
+    result = run_with_status(opts, run=rerun_run)
     summary(result, as_json=as_json)
     if result.outcome != "plot":
         raise SystemExit(EXIT_NO_PLOT)
