@@ -314,15 +314,7 @@ def rerun(opts: RerunOptions, status: Callable[[str], None] = lambda message: No
             result = (stack.runner or loop._default_runner)(workdir / "script.py", workdir=workdir, limits=limits,
                                                             dataset=ds)
         record.manifest["isolation"] = result.isolation
-        attempt = {"n": 1, "run": {
-            "returncode": result.returncode,
-            "wall_seconds": round(result.wall_seconds, 3),
-            "peak_rss_mb": round(result.peak_rss_mb, 1),
-            "timed_out": result.timed_out,
-            "memory_exceeded": result.memory_exceeded,
-            "pngs": [p.name for p in result.new_pngs],
-            "isolation": result.isolation,
-        }}
+        attempt = {"n": 1, "run": loop.run_record(result)}
         if result.ok:
             record.add_attempt({**attempt, "status": "plot"})
             message = f"{len(result.new_pngs)} plot(s), re-run of {parent.name}"

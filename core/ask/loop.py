@@ -235,6 +235,29 @@ def _logs(workdir: Path) -> dict[str, str]:
     return logs
 
 
+def run_record(result: sandbox.RunResult) -> dict:
+    """What run.json keeps of one script run (an attempt's ``run``)."""
+    run = {
+        "returncode": result.returncode,
+        "wall_seconds": round(result.wall_seconds, 3),
+        "peak_rss_mb": round(result.peak_rss_mb, 1),
+        "timed_out": result.timed_out,
+        "memory_exceeded": result.memory_exceeded,
+        "pngs": [p.name for p in result.new_pngs],
+        "isolation": result.isolation,
+        "worker": result.worker,  # "warm" (a pre-imported worker) or "cold"
+    }
+    if result.startup_seconds is not None:  # warm: request to first line; CPU of the script's process
+        run["startup_seconds"] = round(result.startup_seconds, 3)
+    if result.cpu_seconds is not None:
+        run["cpu_seconds"] = round(result.cpu_seconds, 3)
+    if result.rejected:
+        run["rejected"] = result.rejected
+    if result.cut_bytes:
+        run["output_cut_bytes"] = result.cut_bytes
+    return run
+
+
 def _default_runner(script: Path, *, workdir: Path, limits: sandbox.Limits, dataset: Dataset):
     return sandbox.run_script(script, workdir=workdir, limits=limits)
 
@@ -340,24 +363,7 @@ def ask(opts: AskOptions, status: Status = lambda message: None) -> AskResult:
             with recording, sandbox.granting(grant_for(stack, datasets)), (opts.run_slot or contextlib.nullcontext()):
                 result = run(workdir / "script.py", workdir=workdir, limits=opts.limits, dataset=ds)
             record.manifest["isolation"] = result.isolation
-            attempt["run"] = {
-                "returncode": result.returncode,
-                "wall_seconds": round(result.wall_seconds, 3),
-                "peak_rss_mb": round(result.peak_rss_mb, 1),
-                "timed_out": result.timed_out,
-                "memory_exceeded": result.memory_exceeded,
-                "pngs": [p.name for p in result.new_pngs],
-                "isolation": result.isolation,
-                "worker": result.worker,  # "warm" (a pre-imported worker) or "cold"
-            }
-            if result.startup_seconds is not None:  # warm: request to first line; CPU of the script's process
-                attempt["run"]["startup_seconds"] = round(result.startup_seconds, 3)
-            if result.cpu_seconds is not None:
-                attempt["run"]["cpu_seconds"] = round(result.cpu_seconds, 3)
-            if result.rejected:
-                attempt["run"]["rejected"] = result.rejected
-            if result.cut_bytes:
-                attempt["run"]["output_cut_bytes"] = result.cut_bytes
+            attempt["run"] = run_record(result)
             if result.ok:
                 record.add_attempt({**attempt, "status": "plot"})
                 message = f"{len(result.new_pngs)} plot(s) in attempt {n}"
