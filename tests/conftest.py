@@ -36,7 +36,7 @@ def xdist_scope(nodeid: str) -> str:
 
 #: test files by the time they take (measured), longest first: pytest-xdist hands them out in this order
 #: (``--no-loadscope-reorder`` in pyproject.toml), so the workers finish together; the rest follow
-LONGEST_FIRST = ["tests/test_compare.py", "tests/test_reference_e2e.py", "tests/test_rdataframe_references.py",
+LONGEST_FIRST = ["tests/test_compare.py", "tests/test_reference_e2e.py",
                  "tests/test_isolation.py", "tests/test_hostile_replies.py", "tests/test_fix_loop.py", "tests/test_cli.py",
                  "tests/test_faults.py", "tests/test_remote_data.py", "tests/test_hint_bricks.py",
                  "tests/test_compare_metrics.py", "tests/test_weighted_validation.py", "tests/test_followup.py",
@@ -51,6 +51,16 @@ def pytest_collection_modifyitems(items):
     """Longest files first (:data:`LONGEST_FIRST`): pytest-xdist hands out scopes in this order."""
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker more than the cores.  Much of a test's time is waiting, not computing
+    (the ServiceX client's fixed 5 s poll, scripted model latency, subprocess start-up), so a third
+    worker on two cores fills those waits.  ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist's own hook reads it
+    return len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1
 
 
 @pytest.hookimpl(optionalhook=True)
