@@ -132,19 +132,38 @@ def _file_lock(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _generate(path: Path, n_events: int) -> None:
-    from vibeplot.datasets.sample import generate_sample
-
+def _write_with_record(path: Path, generate, **fields) -> None:
+    """``generate(tmp)`` writes the file; it lands at ``path`` (read-only) with its record (size, sha256,
+    ``fields``).  Atomic: concurrent runs never see half a file; read-only, a small guard against
+    accidental writes."""
     record = {}
 
     def write(tmp: Path) -> None:
-        generate_sample(tmp, n_events=n_events, seed=SEED)
-        record.update({"file": path.name, "size": tmp.stat().st_size, "sha256": _sha256(tmp), "events": n_events,
-                       "seed": SEED, "generator_version": GENERATOR_VERSION})
+        generate(tmp)
+        record.update({"file": path.name, "size": tmp.stat().st_size, "sha256": _sha256(tmp), **fields,
+                       "generator_version": GENERATOR_VERSION})
 
-    # atomic: concurrent runs never see half a file; read-only, a small guard against accidental writes
     atomic_write(path, write, mode=0o444)
     atomic_write(record_path(path), json.dumps(record, indent=2) + "\n")
+
+
+def _ensure_file(path: Path, generate, **fields) -> Path:
+    """``path`` as its record says (checked once per process while the file is unchanged), else
+    generated again by :func:`_write_with_record`, with a warning on stderr when it was damaged."""
+    with _lock:
+        with contextlib.suppress(OSError):
+            if _checked.get(path) == _signature(path):
+                return path
+        if _problem(path):
+            with _file_lock(path):
+                problem = _problem(path)  # another process may have just regenerated it
+                if problem:
+                    if problem != "missing":
+                        print(f"Warning: the cached embedded sample {path} failed its check ({problem}); "
+                              "generating it again", file=sys.stderr)
+                    _write_with_record(path, generate, **fields)
+        _checked[path] = _signature(path)
+    return path
 
 
 def _generate_weighted(paths: list[Path]) -> None:
@@ -171,21 +190,10 @@ def ensure_sample(n_events: int = DEFAULT_EVENTS, weighted: bool = False) -> Pat
     process while the file is unchanged); regenerate a damaged one with a warning on stderr."""
     if weighted:
         return ensure_weighted_sample()[0]
-    path = sample_path(n_events)
-    with _lock:
-        with contextlib.suppress(OSError):
-            if _checked.get(path) == _signature(path):
-                return path
-        if _problem(path):
-            with _file_lock(path):
-                problem = _problem(path)  # another process may have just regenerated it
-                if problem:
-                    if problem != "missing":
-                        print(f"Warning: the cached embedded sample {path} failed its check ({problem}); "
-                              "generating it again", file=sys.stderr)
-                    _generate(path, n_events)
-        _checked[path] = _signature(path)
-    return path
+    from vibeplot.datasets.sample import generate_sample
+
+    return _ensure_file(sample_path(n_events), lambda tmp: generate_sample(tmp, n_events=n_events, seed=SEED),
+                        events=n_events, seed=SEED)
 
 
 def ensure_weighted_sample() -> list[Path]:
@@ -289,30 +297,11 @@ def ensure_toy_sample(name: str) -> Path:
     cache unless it is there and matches its record (size and sha256); a damaged one again, with a warning."""
     from vibeplot.datasets.toy import generate_toy_sample
 
-    spec, path = TOY_SAMPLES[name], toy_sample_path(name)
-    with _lock:
-        with contextlib.suppress(OSError):
-            if _checked.get(path) == _signature(path):
-                return path
-        if _problem(path):
-            with _file_lock(path):
-                problem = _problem(path)
-                if problem:
-                    if problem != "missing":
-                        print(f"Warning: the cached embedded sample {path} failed its check ({problem}); "
-                              "generating it again", file=sys.stderr)
-                    record = {}
-
-                    def write(tmp: Path) -> None:
-                        generate_toy_sample(tmp, spec["events"], spec["seed"], spec["fractions"], spec["weights"])
-                        record.update({"file": path.name, "size": tmp.stat().st_size, "sha256": _sha256(tmp),
-                                       "events": spec["events"], "seed": spec["seed"],
-                                       "generator_version": GENERATOR_VERSION})
-
-                    atomic_write(path, write, mode=0o444)
-                    atomic_write(record_path(path), json.dumps(record, indent=2) + "\n")
-        _checked[path] = _signature(path)
-    return path
+    spec = TOY_SAMPLES[name]
+    return _ensure_file(
+        toy_sample_path(name),
+        lambda tmp: generate_toy_sample(tmp, spec["events"], spec["seed"], spec["fractions"], spec["weights"]),
+        events=spec["events"], seed=spec["seed"])
 
 
 def toy_dataset(name: str) -> Dataset:

@@ -236,16 +236,24 @@ def _stamp(path: Path):
     return None
 
 
-def _check_png(path: Path, max_bytes: int) -> str | None:
-    """Why ``path`` is not a plot, or None when it is one."""
+def _not_a_capped_file(path: Path, max_bytes: int, missing: str) -> str | None:
+    """Why ``path`` (not followed if a link) is not a regular file of at most ``max_bytes``, or None."""
     try:
         info = os.lstat(path)
     except OSError:
-        return f"{path.name} vanished"
+        return f"{path.name} {missing}"
     if not stat.S_ISREG(info.st_mode):
         return f"{path.name} is not a regular file"
     if info.st_size > max_bytes:
         return f"{path.name} is {info.st_size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB cap"
+    return None
+
+
+def _check_png(path: Path, max_bytes: int) -> str | None:
+    """Why ``path`` is not a plot, or None when it is one."""
+    problem = _not_a_capped_file(path, max_bytes, missing="vanished")
+    if problem:
+        return problem
     try:  # only the signature is read, never through a link
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
@@ -271,14 +279,9 @@ def check_extra(path: Path, fmt: str, max_bytes: int) -> str | None:
     with the format's signature; an SVG is also read whole and refused when it holds anything active
     or external (scripts, event handlers, ``javascript:``, entities, links to anything but ``#id``).
     """
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return f"{path.name} is missing"
-    if not stat.S_ISREG(info.st_mode):
-        return f"{path.name} is not a regular file"
-    if info.st_size > max_bytes:
-        return f"{path.name} is {info.st_size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB cap"
+    problem = _not_a_capped_file(path, max_bytes, missing="is missing")
+    if problem:
+        return problem
     data = read_safely(path, max_bytes)
     if data is None:
         return f"{path.name} could not be read"
