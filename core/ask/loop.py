@@ -155,11 +155,11 @@ def choose_datasets(opts: AskOptions, stack, choose: Chooser | None = None,
             f"named datasets; got {', '.join(r.dataset.name for r in found)}",
             hint="give every sample as a file, or every sample by name",
         )
+    stated = questions.luminosity_fb(opts.question)  # "10 fb^-1", "10/fb", "10 inverse femtobarns", ...
+    note = question_lumi_note(stated) if stated is not None else lumi_note(opts.lumi) if opts.lumi is not None else None
     for r in found:
         ds = r.dataset
-        stated = questions.luminosity_fb(opts.question)  # "10 fb^-1", "10/fb", "10 inverse femtobarns", ...
-        if ds.metadata.get("kind") != "data" and (stated is not None or opts.lumi is not None):
-            note = question_lumi_note(stated) if stated is not None else lumi_note(opts.lumi)
+        if ds.metadata.get("kind") != "data" and note is not None:
             ds.prompt_notes = ds.prompt_notes.rstrip("\n") + "\n" + note
         if stack.formats and ds.format not in stack.formats:
             raise DatasetError(

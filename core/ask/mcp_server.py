@@ -349,7 +349,7 @@ def run_code(settings: Settings, code: str, stack: str | None = None, dataset: s
     """Run ``code`` as one attempt of ``ask`` runs a model's script (see :mod:`vibeplot.core.ask.loop`).
     ``status(message)`` hears progress (default: :meth:`Settings.say`)."""
     from vibeplot.core import plugins, policies
-    from vibeplot.core.ask.loop import _default_runner, _logs, grant_for
+    from vibeplot.core.ask.loop import _default_runner, _logs, grant_for, run_record
     from vibeplot.core.ask.rundir import RunRecord
     from vibeplot.core.errors import ConfigError
     from vibeplot.core.sandbox import isolation, run as sandbox
@@ -410,15 +410,7 @@ def run_code(settings: Settings, code: str, stack: str | None = None, dataset: s
         with sandbox.granting(grant_for(st, datasets)):
             result = runner(workdir / "script.py", workdir=workdir, limits=settings.limits, dataset=ds)
         record.manifest["isolation"] = result.isolation
-        attempt["run"] = {"returncode": result.returncode, "wall_seconds": round(result.wall_seconds, 3),
-                          "peak_rss_mb": round(result.peak_rss_mb, 1), "timed_out": result.timed_out,
-                          "memory_exceeded": result.memory_exceeded, "pngs": [p.name for p in result.new_pngs],
-                          "isolation": result.isolation, "worker": getattr(result, "worker", None)}
-        for key in ("startup_seconds", "cpu_seconds"):  # as ask records them
-            if getattr(result, key, None) is not None:
-                attempt["run"][key] = round(getattr(result, key), 3)
-        if result.rejected:
-            attempt["run"]["rejected"] = result.rejected
+        attempt["run"] = run_record(result)
         stdout, stderr = result.stdout, result.stderr
         advice: list[str] = []
         verdict = None
